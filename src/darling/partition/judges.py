@@ -1,0 +1,312 @@
+"""Judges: things that say whether two texts are semantically equivalent.
+
+A judge answers for a whole batch of pairs at once, so partition algorithms can send every pair a
+round needs in one call. Model-backed judges score pairs and compare the score with a threshold;
+cheap judges (exact match, n-gram overlap, any Python callable) answer directly.
+
+Every judge is also callable on a single pair: ``judge("a", "b") -> bool``.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from darling.partition._validation import check_pairs
+
+Pair = tuple[str, str]
+
+
+class Judge(ABC):
+    """Base class of all judges.
+
+    Subclasses implement :meth:`equivalent`. ``short_text_rule`` is the short-text shortcut that
+    :func:`darling.partition` applies before asking this judge, unless the caller overrides it;
+    ``uses_model`` tells the partition statistics whether a call costs a model forward pass.
+    """
+
+    name: str = "judge"
+    short_text_rule: str = "overlap"
+    uses_model: bool = False
+
+    @abstractmethod
+    def equivalent(self, pairs: Sequence[Pair]) -> list[bool]:
+        """Returns, for each ``(a, b)`` pair, whether the two texts are equivalent."""
+
+    def __call__(self, a: str, b: str) -> bool:
+        return self.equivalent([(a, b)])[0]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class ScoreJudge(Judge):
+    """A judge that scores pairs and calls a pair equivalent when its score is above ``threshold``.
+
+    Subclasses implement :meth:`scores` (higher means more alike).
+    """
+
+    threshold: float = 0.5
+
+    @abstractmethod
+    def scores(self, pairs: Sequence[Pair]) -> list[float]:
+        """Returns a similarity score (for classifiers, P(equivalent)) for each pair."""
+
+    def equivalent(self, pairs: Sequence[Pair]) -> list[bool]:
+        return [score > self.threshold for score in self.scores(pairs)]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(threshold={self.threshold})"
+
+
+class CallableJudge(Judge):
+    """Wraps any Python callable ``(a: str, b: str) -> bool`` as a judge.
+
+    Example:
+        >>> judge = CallableJudge(lambda a, b: a[:1] == b[:1])
+        >>> judge.equivalent([("apple", "avocado"), ("apple", "banana")])
+        [True, False]
+    """
+
+    def __init__(self, fn: Callable[[str, str], bool], short_text_rule: str = "overlap") -> None:
+        if not callable(fn):
+            raise TypeError(f"CallableJudge needs a callable (a, b) -> bool, got {type(fn).__name__}.")
+        self.fn = fn
+        self.short_text_rule = short_text_rule
+        self.name = getattr(fn, "__name__", type(fn).__name__)
+
+    def equivalent(self, pairs: Sequence[Pair]) -> list[bool]:
+        out = []
+        for index, (a, b) in enumerate(check_pairs(pairs)):
+            answer = self.fn(a, b)
+            if not isinstance(answer, (bool, int)) and not hasattr(answer, "__bool__"):
+                raise TypeError(f"Judge {self.name!r} returned {answer!r} for pair {index}; expected a bool.")
+            out.append(bool(answer))
+        return out
+
+    def __repr__(self) -> str:
+        return f"CallableJudge({self.name})"
+
+
+_PUNCT_TABLE = str.maketrans("", "", string.punctuation)
+
+
+def normalize_text(text: str) -> str:
+    """Lower-cases, drops ASCII punctuation and collapses whitespace.
+
+    Example:
+        >>> normalize_text("  Hello,   World! ")
+        'hello world'
+    """
+    return " ".join(text.lower().translate(_PUNCT_TABLE).split())
+
+
+class ExactMatchJudge(Judge):
+    """Equivalent iff the texts are equal, optionally after :func:`normalize_text`.
+
+    Args:
+        normalize: Compare normalized texts (case, punctuation and whitespace ignored).
+    """
+
+    def __init__(self, normalize: bool = True) -> None:
+        self.normalize = normalize
+        self.name = "normalized_match" if normalize else "exact_match"
+        # The short-text overlap rule would merge texts this judge keeps apart.
+        self.short_text_rule = "off"
+
+    def equivalent(self, pairs: Sequence[Pair]) -> list[bool]:
+        if self.normalize:
+            return [normalize_text(a) == normalize_text(b) for a, b in check_pairs(pairs)]
+        return [a == b for a, b in check_pairs(pairs)]
+
+    def __repr__(self) -> str:
+        return f"ExactMatchJudge(normalize={self.normalize})"
+
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def ngrams(text: str, n: int) -> list[tuple[str, ...]]:
+    """Lower-cased word n-grams of ``text`` (words are ``\\w+`` runs, so any script works)."""
+    words = _WORD.findall(text.lower())
+    return [tuple(words[i : i + n]) for i in range(len(words) - n + 1)]
+
+
+def ngram_f1(a: str, b: str, n: int = 1) -> float:
+    """F1 overlap of the multisets of word n-grams of two texts (ROUGE-n F-measure style).
+
+    Two texts with no n-grams at all (empty, or shorter than ``n`` words) score 1.0 when equal
+    after lower-casing and 0.0 otherwise.
+    """
+    grams_a, grams_b = ngrams(a, n), ngrams(b, n)
+    if not grams_a or not grams_b:
+        return 1.0 if a.strip().lower() == b.strip().lower() else 0.0
+    counts: dict[tuple[str, ...], int] = {}
+    for gram in grams_a:
+        counts[gram] = counts.get(gram, 0) + 1
+    overlap = 0
+    for gram in grams_b:
+        if counts.get(gram, 0) > 0:
+            counts[gram] -= 1
+            overlap += 1
+    if overlap == 0:
+        return 0.0
+    precision, recall = overlap / len(grams_b), overlap / len(grams_a)
+    return 2 * precision * recall / (precision + recall)
+
+
+class LexicalJudge(ScoreJudge):
+    """Equivalent when the word n-gram F1 overlap of two texts is above ``threshold``.
+
+    The default (unigrams, 0.458) is the unigram-overlap baseline threshold NoveltyBench tuned on
+    its human labels.
+
+    Args:
+        n: n-gram order.
+        threshold: Overlap above which a pair is equivalent.
+    """
+
+    def __init__(self, n: int = 1, threshold: float = 0.458) -> None:
+        if n < 1:
+            raise ValueError(f"LexicalJudge needs n >= 1, got n={n}.")
+        if not 0.0 <= threshold <= 1.0:
+            raise ValueError(f"LexicalJudge threshold must be in [0, 1], got {threshold}.")
+        self.n = n
+        self.threshold = threshold
+        self.name = f"lexical_{n}gram"
+
+    def scores(self, pairs: Sequence[Pair]) -> list[float]:
+        return [ngram_f1(a, b, self.n) for a, b in check_pairs(pairs)]
+
+    def __repr__(self) -> str:
+        return f"LexicalJudge(n={self.n}, threshold={self.threshold})"
+
+
+class EmbeddingJudge(ScoreJudge):
+    """Cosine similarity of sentence embeddings above ``threshold`` (a bi-encoder judge).
+
+    Each distinct text of a call is encoded once, so a group of n texts costs n encoder passes
+    whatever the number of pairs.
+
+    Args:
+        model: A ``sentence_transformers.SentenceTransformer`` or a name/path to load one from.
+        threshold: Cosine similarity above which a pair is equivalent.
+        batch_size: Encoding batch size.
+        max_seq_length: If set, overrides the model's per-text token limit.
+    """
+
+    uses_model = True
+
+    def __init__(
+        self,
+        model: Any = "sentence-transformers/all-MiniLM-L6-v2",
+        threshold: float = 0.8,
+        batch_size: int = 32,
+        max_seq_length: int | None = None,
+    ) -> None:
+        if isinstance(model, str):
+            from sentence_transformers import SentenceTransformer
+
+            model = SentenceTransformer(model)
+        if not hasattr(model, "encode"):
+            raise TypeError(
+                f"EmbeddingJudge needs a SentenceTransformer (or a model name), got {type(model).__name__}."
+            )
+        if max_seq_length is not None:
+            model.max_seq_length = max_seq_length
+        self.model = model
+        self.threshold = threshold
+        self.batch_size = batch_size
+        self.name = "embedding"
+
+    def embed(self, texts: Sequence[str]):
+        """Unit-normalized embeddings of ``texts`` as a float tensor of shape (len(texts), dim)."""
+        return self.model.encode(
+            list(texts),
+            batch_size=self.batch_size,
+            convert_to_tensor=True,
+            normalize_embeddings=True,
+            show_progress_bar=False,
+        )
+
+    def scores(self, pairs: Sequence[Pair]) -> list[float]:
+        pairs = check_pairs(pairs)
+        if not pairs:
+            return []
+        unique = list(dict.fromkeys(text for pair in pairs for text in pair))
+        index = {text: i for i, text in enumerate(unique)}
+        emb = self.embed(unique)
+        left = emb[[index[a] for a, _ in pairs]]
+        right = emb[[index[b] for _, b in pairs]]
+        return (left * right).sum(-1).float().cpu().tolist()
+
+
+class CascadeJudge(Judge):
+    """An approximate judge: a cheap scorer settles clear-cut pairs, an exact judge the rest.
+
+    Pairs the ``fast`` judge scores at or below ``low`` are different, above ``high`` equivalent;
+    only the pairs in between go to ``exact``. With ``low``/``high`` chosen on labelled data this
+    trades a small share of changed partitions for far fewer expensive model calls.
+
+    Args:
+        fast: A :class:`ScoreJudge` (typically an :class:`EmbeddingJudge`).
+        exact: The judge whose answers the cascade approximates (typically a classifier).
+        low: Fast score at or below which a pair is settled as different.
+        high: Fast score above which a pair is settled as equivalent.
+    """
+
+    uses_model = True
+
+    def __init__(self, fast: ScoreJudge, exact: Any, low: float, high: float) -> None:
+        if low > high:
+            raise ValueError(f"CascadeJudge needs low <= high, got low={low}, high={high}.")
+        self.fast = fast
+        self.exact = as_judge(exact)
+        self.low = low
+        self.high = high
+        self.short_text_rule = self.exact.short_text_rule
+        self.name = f"cascade({fast.name}->{self.exact.name})"
+        self.last_exact_pairs = 0
+
+    def equivalent(self, pairs: Sequence[Pair]) -> list[bool]:
+        pairs = check_pairs(pairs)
+        scores = self.fast.scores(pairs)
+        answers: list[bool | None] = [
+            False if s <= self.low else True if s > self.high else None for s in scores
+        ]
+        unsure = [i for i, a in enumerate(answers) if a is None]
+        self.last_exact_pairs = len(unsure)
+        if unsure:
+            for i, answer in zip(unsure, self.exact.equivalent([pairs[i] for i in unsure])):
+                answers[i] = answer
+        return [bool(a) for a in answers]
+
+    def __repr__(self) -> str:
+        return f"CascadeJudge(fast={self.fast!r}, exact={self.exact!r}, low={self.low}, high={self.high})"
+
+
+def as_judge(obj: Any) -> Judge:
+    """Turns anything judge-like into a :class:`Judge`.
+
+    Accepts a :class:`Judge`; an object with an ``as_judge()`` method (a
+    :class:`~darling.PartitionClassifier`); a ``SentenceTransformer`` (wrapped in an
+    :class:`EmbeddingJudge`); or a plain callable ``(a, b) -> bool``.
+
+    Raises:
+        TypeError: For anything else, saying what is accepted.
+    """
+    if isinstance(obj, Judge):
+        return obj
+    if hasattr(obj, "as_judge") and callable(obj.as_judge):
+        return obj.as_judge()
+    if type(obj).__name__ == "SentenceTransformer" and hasattr(obj, "encode"):
+        return EmbeddingJudge(obj)
+    if callable(obj):
+        return CallableJudge(obj)
+    raise TypeError(
+        f"Cannot use {type(obj).__name__} as a judge: pass a darling Judge, a PartitionClassifier, a "
+        "SentenceTransformer, or a callable (a: str, b: str) -> bool."
+    )

