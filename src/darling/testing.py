@@ -32,7 +32,10 @@ CHAT_TEMPLATE = (
 
 
 def train_tiny_tokenizer(
-    texts: Iterable[str] | None = None, vocab_size: int = 400, kind: str = "encoder", model_max_length: int = 512
+    texts: Iterable[str] | None = None,
+    vocab_size: int = 400,
+    kind: str = "encoder",
+    model_max_length: int = 512,
 ):
     """Trains a small fast tokenizer in-process.
 
@@ -55,7 +58,9 @@ def train_tiny_tokenizer(
         tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
         tok.normalizer = normalizers.BertNormalizer(lowercase=True)
         tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-        tok.train_from_iterator(corpus, trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=special))
+        tok.train_from_iterator(
+            corpus, trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=special)
+        )
         cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
         tok.post_processor = processors.TemplateProcessing(
             single="[CLS] $A [SEP]",
@@ -103,7 +108,9 @@ def _encoder_config(arch: str, vocab_size: int, tokenizer, hidden: int, layers: 
     common = dict(vocab_size=vocab_size, hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=4)
     pad = tokenizer.pad_token_id
     if arch == "bert":
-        return BertConfig(**common, intermediate_size=2 * hidden, max_position_embeddings=1024, pad_token_id=pad)
+        return BertConfig(
+            **common, intermediate_size=2 * hidden, max_position_embeddings=1024, pad_token_id=pad
+        )
     if arch == "deberta-v2":
         return DebertaV2Config(
             **common,
@@ -141,7 +148,12 @@ def _encoder_config(arch: str, vocab_size: int, tokenizer, hidden: int, layers: 
 
 
 def tiny_sequence_classifier(
-    arch: str = "bert", tokenizer=None, num_labels: int = 2, hidden_size: int = 32, num_layers: int = 2, seed: int = 0
+    arch: str = "bert",
+    tokenizer=None,
+    num_labels: int = 2,
+    hidden_size: int = 32,
+    num_layers: int = 2,
+    seed: int = 0,
 ):
     """A randomly initialised two-label sequence classifier of a released-checkpoint family.
 

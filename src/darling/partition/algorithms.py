@@ -239,7 +239,9 @@ def partition_groups(
         texts = check_texts(texts, what=f"groups[{index}]" if len(groups) > 1 else "texts")
         n = len(texts)
         states.append(
-            _GroupState(texts=texts, result=PartitionResult(labels=[], num_pairs=n * (n - 1) // 2), uf=_UnionFind(n))
+            _GroupState(
+                texts=texts, result=PartitionResult(labels=[], num_pairs=n * (n - 1) // 2), uf=_UnionFind(n)
+            )
         )
     (_all_pairs if mode == "all_pairs" else _greedy)(states, judge, rule)
     return [s.result for s in states]
