@@ -250,3 +250,16 @@ def test_cascade_judge_sends_only_unsure_pairs_to_exact():
     assert exact.asked == [("5 x", "5 y"), ("5 x", "6 y")]
     with pytest.raises(ValueError, match="low <= high"):
         CascadeJudge(Fast(), exact, low=0.9, high=0.1)
+
+
+def test_darling_partition_is_both_callable_and_a_package():
+    import darling
+    import darling.partition.judges as judges_module
+
+    assert darling.partition(["x", "X", "y"], lambda a, b: a.lower() == b.lower(), short_text_rule="off") == [
+        0,
+        0,
+        1,
+    ]
+    assert judges_module.LexicalJudge is LexicalJudge
+    assert darling.partition.diversity_scores is diversity_scores

@@ -1,4 +1,12 @@
-"""Partitioning: judges, partition algorithms, diversity scores and the partition classifier."""
+"""Partitioning: judges, partition algorithms, diversity scores and the partition classifier.
+
+This module is also callable: ``darling.partition(texts, judge, mode=...)`` is
+:func:`darling.partition.algorithms.partition`, while ``darling.partition.judges`` and the other
+submodules stay importable as usual.
+"""
+
+import sys
+import types
 
 from darling.partition.algorithms import (
     PARTITION_MODES,
@@ -44,3 +52,13 @@ __all__ = [
     "relabel",
     "short_text_equivalent",
 ]
+
+
+class _CallablePartitionModule(types.ModuleType):
+    """Lets ``darling.partition(texts, judge)`` call the function while the package stays a package."""
+
+    def __call__(self, texts, judge, mode="all_pairs", short_text_rule=None):
+        return partition(texts, judge, mode=mode, short_text_rule=short_text_rule)
+
+
+sys.modules[__name__].__class__ = _CallablePartitionModule

@@ -1,0 +1,217 @@
+"""Partition cost on real NoveltyBench generations: darling against a one-pair-at-a-time loop.
+
+Run (from the repository root, with ../shared beside it):
+
+    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/partition_cost.py --classifier PATH
+
+For each of the 200 groups of 10 generations in ``../shared/data/noveltybench/generations``, both
+modes are timed three ways with the same classifier:
+
+- ``loop``: the references' way: every pair the mode needs goes to the model alone, one forward
+  pass per pair (``all_pairs``: every one of the 45 pairs; ``greedy``: NoveltyBench's head loop),
+  after the same short-text rule the references apply;
+- ``exact``: :func:`darling.partition.partition_groups` (identical texts merged, pairs already joined
+  skipped, one batched call per round for a step's worth of groups);
+- ``approx``: the same with a :class:`~darling.partition.CascadeJudge`: the pretrained MiniLM
+  bi-encoder's cosine settles clear-cut pairs, the classifier the rest. Its two cut-offs are
+  chosen on the first half of the groups and measured on the second half.
+
+It prints pairs sent to the model per group (of 45), wall time and the ratio to the loop, and the
+share of groups whose partition equals the loop's. Without ``--classifier`` it builds a MiniLM
+cross-encoder with an untrained head (cost does not depend on the weights) and sets its threshold
+to the 67th percentile of its scores so partitions are not degenerate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from darling.partition import CascadeJudge, EmbeddingJudge, partition_groups, relabel, short_text_equivalent
+from darling.partition.classifier import PartitionClassifier
+from darling.testing import minilm_path
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "noveltybench" / "generations"
+
+
+def load_groups(data_dir: Path) -> list[list[str]]:
+    groups = []
+    for path in sorted(data_dir.glob("*.jsonl")):
+        for line in path.read_text().splitlines():
+            record = json.loads(line)
+            gens = record["generations"]
+            groups.append(json.loads(gens) if isinstance(gens, str) else gens)
+    return groups
+
+
+def loop_partition(texts, prob, threshold, rule, mode):
+    """The references' loop: one model call per pair, in order."""
+    sent = 0
+
+    def same(i, j):
+        nonlocal sent
+        decided = short_text_equivalent(texts[i], texts[j], rule)
+        if decided is not None:
+            return decided
+        sent += 1
+        return prob(texts[i], texts[j]) > threshold
+
+    n = len(texts)
+    if mode == "all_pairs":
+        parent = list(range(n))
+
+        def find(i):
+            while parent[i] != i:
+                i = parent[i]
+            return i
+
+        for i in range(n):
+            for j in range(i + 1, n):
+                if same(i, j):
+                    parent[find(j)] = find(i)
+        return relabel([find(i) for i in range(n)]), sent
+    labels = [-1] * n
+    k = 0
+    for i in range(n):
+        if labels[i] >= 0:
+            continue
+        labels[i] = k
+        for j in range(i + 1, n):
+            if labels[j] == -1 and same(i, j):
+                labels[j] = k
+        k += 1
+    return labels, sent
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--classifier", help="darling PartitionClassifier checkpoint (default: untrained MiniLM)")
+    parser.add_argument("--data-dir", type=Path, default=DATA)
+    parser.add_argument("--groups", type=int, default=200, help="number of groups to use (of 200)")
+    parser.add_argument("--max-tokens-per-text", type=int, default=128)
+    parser.add_argument("--groups-per-call", type=int, default=8, help="groups partitioned together (a step)")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--output", type=Path, help="write the results as JSON here")
+    args = parser.parse_args(argv)
+    if not args.data_dir.is_dir():
+        print(f"NoveltyBench generations not found at {args.data_dir}; put ../shared beside the checkout.")
+        return 2
+    torch.manual_seed(0)
+    torch.set_num_threads(args.threads)
+    groups = load_groups(args.data_dir)[: args.groups]
+
+    if args.classifier:
+        clf = PartitionClassifier.from_pretrained(args.classifier, max_tokens_per_text=args.max_tokens_per_text)
+        name = args.classifier
+    else:
+        clf = PartitionClassifier.from_encoder(minilm_path(), max_tokens_per_text=args.max_tokens_per_text)
+        sample = [(g[i], g[i + 1]) for g in groups[:20] for i in range(0, 9, 2)]
+        scores = sorted(clf.predict_proba(sample))
+        clf.config.threshold = scores[int(0.67 * len(scores))]
+        name = "MiniLM cross-encoder, untrained head"
+    clf.eval()
+    threshold, rule = clf.config.threshold, clf.config.short_text_rule
+    judge = clf.as_judge(batch_size=args.batch_size)
+
+    def prob(a, b):
+        return clf.predict_proba([(a, b)])[0]
+
+    print(f"classifier: {name} (threshold {threshold:.4f}, {clf.config.max_tokens_per_text} tokens a text)")
+    print(f"groups: {len(groups)} of {len(groups[0])} generations; torch threads {torch.get_num_threads()}")
+    results = {"classifier": name, "groups": len(groups), "modes": {}}
+    for mode in ("all_pairs", "greedy"):
+        start = time.perf_counter()
+        loop = [loop_partition(g, prob, threshold, rule, mode) for g in groups]
+        t_loop = time.perf_counter() - start
+        loop_labels = [labels for labels, _ in loop]
+
+        start = time.perf_counter()
+        exact = []
+        for s in range(0, len(groups), args.groups_per_call):
+            exact += partition_groups(groups[s : s + args.groups_per_call], judge, mode=mode)
+        t_exact = time.perf_counter() - start
+        same_exact = sum(r.labels == ref for r, ref in zip(exact, loop_labels)) / len(groups)
+
+        row = {
+            "loop_pairs_per_group": sum(sent for _, sent in loop) / len(groups),
+            "loop_seconds": t_loop,
+            "exact_pairs_per_group": sum(r.judged_pairs for r in exact) / len(groups),
+            "exact_seconds": t_exact,
+            "exact_speedup": t_loop / t_exact,
+            "exact_same_partition": same_exact,
+        }
+        results["modes"][mode] = row
+        print(
+            f"[{mode}] loop: {row['loop_pairs_per_group']:.1f} pairs/group, {t_loop:.1f}s | exact: "
+            f"{row['exact_pairs_per_group']:.1f} pairs/group, {t_exact:.1f}s, speed-up {row['exact_speedup']:.2f}x, "
+            f"same partition {same_exact:.1%}"
+        )
+
+    # Approximate mode: calibrate the cascade's cut-offs on the first half, measure on the second.
+    from sentence_transformers import SentenceTransformer
+
+    fast = EmbeddingJudge(SentenceTransformer(minilm_path(), device="cpu"), max_seq_length=args.max_tokens_per_text)
+    half = len(groups) // 2
+    calib, test = groups[:half], groups[half:]
+    pairs = [(g[i], g[j]) for g in calib for i in range(len(g)) for j in range(i + 1, len(g)) if g[i] != g[j]]
+    random.Random(0).shuffle(pairs)
+    pairs = pairs[:600]
+    cos = fast.scores(pairs)
+    same = [p > threshold for p in clf.predict_proba(pairs, batch_size=args.batch_size)]
+    pos = sorted(c for c, s in zip(cos, same) if s)
+    neg = sorted(c for c, s in zip(cos, same) if not s)
+    # Cut-offs that misplace at most 1% of the calibration pairs on either side.
+    low = pos[int(0.01 * len(pos))] - 1e-6 if pos else 1.0
+    high = neg[min(len(neg) - 1, int(0.99 * len(neg)))] if neg else -1.0
+    low, high = min(low, high), max(low, high)
+    cascade = CascadeJudge(fast, judge, low=low, high=high)
+    print(f"cascade cut-offs from {len(pairs)} calibration pairs: low {low:.3f}, high {high:.3f}")
+    for mode in ("all_pairs", "greedy"):
+        loop_test = [loop_partition(g, prob, threshold, rule, mode)[0] for g in test]
+        start = time.perf_counter()
+        exact = []
+        for s in range(0, len(test), args.groups_per_call):
+            exact += partition_groups(test[s : s + args.groups_per_call], judge, mode=mode)
+        t_exact = time.perf_counter() - start
+        start = time.perf_counter()
+        approx, exact_pairs = [], 0
+        for s in range(0, len(test), args.groups_per_call):
+            approx += partition_groups(test[s : s + args.groups_per_call], cascade, mode=mode)
+        t_approx = time.perf_counter() - start
+        # Loop time on the test half, re-measured so the ratio compares like with like.
+        start = time.perf_counter()
+        for g in test:
+            loop_partition(g, prob, threshold, rule, mode)
+        t_loop = time.perf_counter() - start
+        same_approx = sum(r.labels == ref for r, ref in zip(approx, loop_test)) / len(test)
+        row = results["modes"][mode]
+        row.update(
+            approx_groups=len(test),
+            approx_seconds=t_approx,
+            approx_speedup_vs_loop=t_loop / t_approx,
+            approx_speedup_vs_exact=t_exact / t_approx,
+            approx_same_partition=same_approx,
+            cascade_low=low,
+            cascade_high=high,
+        )
+        del exact_pairs
+        print(
+            f"[{mode}] approx on {len(test)} held-out groups: {t_approx:.1f}s, {row['approx_speedup_vs_loop']:.2f}x vs "
+            f"loop, {row['approx_speedup_vs_exact']:.2f}x vs exact, same partition {same_approx:.1%}"
+        )
+    if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(json.dumps(results, indent=2))
+        print(f"results written to {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
