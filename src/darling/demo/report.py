@@ -1,0 +1,180 @@
+"""The demo's outputs: a table on the terminal, ``results.json`` and ``demo_passk.png``."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+HEADLINE = ("accuracy", "distinct_correct", "coverage", "distinct")
+LABELS = {"base": "base (warm-up)", "grpo": "GRPO", "darling": "DARLING"}
+TABLE_NAME, JSON_NAME, PNG_NAME = "results.md", "results.json", "demo_passk.png"
+
+
+def _mean_std(values: list[float]) -> tuple[float, float]:
+    mean = sum(values) / len(values)
+    if len(values) < 2:
+        return mean, 0.0
+    return mean, math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
+
+
+def summarize(runs: list[dict], key: str = "metrics") -> dict:
+    """Mean and sample standard deviation over seeds of every headline metric and of pass@k.
+
+    Args:
+        runs: The per-seed results of :func:`darling.demo.run.run_seed`.
+        key: ``"metrics"`` (held-out targets) or ``"train_metrics"`` (RL training targets).
+
+    Returns:
+        ``{method: {"pass@1": (mean, std), ..., "pass@k": [(mean, std), ...]}}``.
+    """
+    summary: dict[str, dict] = {}
+    for method in LABELS:
+        if not all(method in run[key] for run in runs):
+            continue
+        metrics = [run[key][method] for run in runs]
+        row = {name: _mean_std([m[name] for m in metrics]) for name in HEADLINE}
+        k_max = len(metrics[0]["pass@k"])
+        row["pass@k"] = [_mean_std([m["pass@k"][k] for m in metrics]) for k in range(k_max)]
+        row["pass@1"] = row["pass@k"][0]
+        row[f"pass@{k_max}"] = row["pass@k"][-1]
+        summary[method] = row
+    return summary
+
+
+def _cell(value: tuple[float, float], spread: bool, digits: int = 3) -> str:
+    mean, std = value
+    return f"{mean:.{digits}f} ± {std:.{digits}f}" if spread else f"{mean:.{digits}f}"
+
+
+def format_table(summary: dict, num_seeds: int) -> str:
+    """A Markdown table of the headline numbers (mean ± std over seeds when there are several)."""
+    k_max = len(next(iter(summary.values()))["pass@k"])
+    spread = num_seeds > 1
+    head = [
+        "policy",
+        "pass@1",
+        f"pass@{k_max}",
+        f"distinct correct (of {k_max})",
+        "coverage",
+        "distinct (of 10)",
+    ]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for method, row in summary.items():
+        cells = [
+            LABELS[method],
+            _cell(row["pass@1"], spread),
+            _cell(row[f"pass@{k_max}"], spread),
+            _cell(row["distinct_correct"], spread, 2),
+            _cell(row["coverage"], spread),
+            _cell(row["distinct"], spread, 2),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def goal_check(summary: dict) -> dict:
+    """The issue's goal, checked on the means: distinct correct >= 2x GRPO's, pass@1 >= GRPO's - 0.02,
+    pass@k_max >= GRPO's."""
+    if "grpo" not in summary or "darling" not in summary:
+        return {}
+    g, d = summary["grpo"], summary["darling"]
+    k_max = len(g["pass@k"])
+    ratio = d["distinct_correct"][0] / g["distinct_correct"][0] if g["distinct_correct"][0] else float("inf")
+    return {
+        "distinct_correct_ratio": ratio,
+        "distinct_correct_at_least_2x": ratio >= 2.0,
+        "pass@1_gap": d["pass@1"][0] - g["pass@1"][0],
+        "pass@1_within_0.02": d["pass@1"][0] >= g["pass@1"][0] - 0.02,
+        f"pass@{k_max}_gap": d["pass@k"][-1][0] - g["pass@k"][-1][0],
+        f"pass@{k_max}_at_least_grpo": d["pass@k"][-1][0] >= g["pass@k"][-1][0],
+    }
+
+
+def plot(summary: dict, path: str | Path, num_seeds: int) -> Path:
+    """pass@k curves of the policies (left) and distinct-correct bars (right), saved as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    colors = {"base": "#9e9e9e", "grpo": "#1f77b4", "darling": "#d62728"}
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    for method, row in summary.items():
+        ks = list(range(1, len(row["pass@k"]) + 1))
+        means = [m for m, _ in row["pass@k"]]
+        stds = [s for _, s in row["pass@k"]]
+        left.plot(ks, means, marker="o", markersize=3, color=colors[method], label=LABELS[method])
+        if num_seeds > 1:
+            left.fill_between(
+                ks,
+                [m - s for m, s in zip(means, stds)],
+                [m + s for m, s in zip(means, stds)],
+                color=colors[method],
+                alpha=0.15,
+            )
+    left.set_xscale("log", base=2)
+    left.set_xlabel("k")
+    left.set_ylabel("pass@k (held-out targets)")
+    left.set_title("pass@k")
+    left.grid(alpha=0.3)
+    left.legend()
+    methods = list(summary)
+    means = [summary[m]["distinct_correct"][0] for m in methods]
+    errors = [summary[m]["distinct_correct"][1] for m in methods]
+    right.bar(
+        [LABELS[m] for m in methods],
+        means,
+        yerr=errors if num_seeds > 1 else None,
+        capsize=4,
+        color=[colors[m] for m in methods],
+    )
+    k_max = len(next(iter(summary.values()))["pass@k"])
+    right.set_ylabel(f"distinct correct answers in {k_max} samples")
+    right.set_title("distinct correct answers")
+    seeds = f"{num_seeds} seeds, mean ± std" if num_seeds > 1 else "1 seed"
+    fig.suptitle(f"DARLING vs GRPO on digit sums (tiny policy, CPU; {seeds})")
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def write_report(results: dict, output_dir: str | Path) -> dict[str, Path]:
+    """Prints the table and writes ``results.md``, ``results.json`` and ``demo_passk.png``.
+
+    Args:
+        results: The dict built by :func:`darling.demo.run.run_demo`.
+        output_dir: Directory to write to (created if missing).
+
+    Returns:
+        The paths written, by kind (``"table"``, ``"json"``, ``"png"``).
+    """
+    out = Path(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    runs = results["runs"]
+    summary = summarize(runs)
+    results["summary"] = summary
+    results["summary_train_targets"] = summarize(runs, "train_metrics")
+    results["goal"] = goal_check(summary)
+    table = format_table(summary, len(runs))
+    seeds = ", ".join(str(r["seed"]) for r in runs)
+    header = (
+        f"Held-out targets {results['task']['held_out_targets']}, {results['config']['eval_samples']} samples each; "
+        f"seeds {seeds}" + (" (mean ± std)" if len(runs) > 1 else "")
+    )
+    paths = {"table": out / TABLE_NAME, "json": out / JSON_NAME, "png": out / PNG_NAME}
+    paths["table"].write_text(header + "\n\n" + table + "\n")
+    paths["json"].write_text(json.dumps(results, indent=1, default=str) + "\n")
+    plot(summary, paths["png"], len(runs))
+    print("\n" + header + "\n\n" + table + "\n")
+    if results["goal"]:
+        goal = results["goal"]
+        k_max = len(summary["grpo"]["pass@k"])
+        print(
+            f"DARLING vs GRPO: distinct correct x{goal['distinct_correct_ratio']:.2f}, "
+            f"pass@1 {goal['pass@1_gap']:+.3f}, pass@{k_max} {goal[f'pass@{k_max}_gap']:+.3f}"
+        )
+    print(f"Wrote {paths['table']}, {paths['json']} and {paths['png']} ({results['elapsed_s']:.0f} s).")
+    return paths

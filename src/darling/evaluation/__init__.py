@@ -1,0 +1,60 @@
+"""Evaluation: pass@k, NoveltyBench metrics, cheap diversity measures and the evaluation runner."""
+
+from darling.evaluation.diversity import (
+    darling_diversity,
+    distinct_n,
+    embedding_diversity,
+    self_bleu,
+    whitespace_tokenize,
+)
+from darling.evaluation.io import JsonlError, read_jsonl
+from darling.evaluation.judge_spec import JUDGE_SPECS, load_judge
+from darling.evaluation.novelty import credited_scores, distinct, noveltybench_summary, utility
+from darling.evaluation.passk import count_correct, mean_pass_at_k, pass_at_k, pass_at_k_per_problem
+from darling.evaluation.runner import EvaluationConfig, run_evaluation
+
+
+def load_metric(name: str, **kwargs):
+    """Loads one of darling's Hugging Face ``evaluate`` modules from inside the package (offline).
+
+    Args:
+        name: One of :data:`darling.metrics.METRIC_NAMES` (``"pass_at_k"``, ``"noveltybench"``, ...).
+        **kwargs: Passed to ``evaluate.load``.
+
+    Returns:
+        The ``evaluate`` module.
+
+    Example:
+        >>> metric = load_metric("pass_at_k")
+        >>> metric.compute(predictions=[[1, 0], [0, 0]], k=[1])
+        {'pass@1': 0.25}
+    """
+    import evaluate
+
+    from darling.metrics import path
+
+    return evaluate.load(path(name), **kwargs)
+
+
+__all__ = [
+    "JUDGE_SPECS",
+    "EvaluationConfig",
+    "JsonlError",
+    "count_correct",
+    "credited_scores",
+    "darling_diversity",
+    "distinct",
+    "distinct_n",
+    "embedding_diversity",
+    "load_judge",
+    "load_metric",
+    "mean_pass_at_k",
+    "noveltybench_summary",
+    "pass_at_k",
+    "pass_at_k_per_problem",
+    "read_jsonl",
+    "run_evaluation",
+    "self_bleu",
+    "utility",
+    "whitespace_tokenize",
+]

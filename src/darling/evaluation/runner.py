@@ -1,0 +1,343 @@
+"""``darling evaluate``: sample, score, partition and summarize, resumably.
+
+One record per prompt is appended to ``samples.jsonl`` as soon as the prompt is finished (and
+synced to disk). A restarted run reads that file, skips the prompts it holds and continues; each
+batch of prompts is seeded from its position in the dataset, so the resumed run samples what an
+uninterrupted one would have.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from darling.evaluation.data import EvalPrompt, load_prompts
+from darling.evaluation.diversity import darling_diversity, distinct_n, embedding_diversity, self_bleu
+from darling.evaluation.generation import BACKENDS, SamplingSettings, TransformersGenerator, VLLMGenerator
+from darling.evaluation.io import append_jsonl, recover_jsonl
+from darling.evaluation.judge_spec import load_judge
+from darling.evaluation.novelty import utility
+from darling.evaluation.passk import mean_pass_at_k
+from darling.evaluation.plots import plot_distinct_histogram, plot_pass_at_k
+from darling.partition import PARTITION_MODES, diversity_scores, partition_groups
+
+TASKS: tuple[str, ...] = ("math", "open")
+SAMPLES_FILE = "samples.jsonl"
+SUMMARY_FILE = "summary.json"
+CONFIG_FILE = "run_config.json"
+# Settings that change the samples: a run may only resume with the same values.
+_FINGERPRINT = (
+    "model", "dataset", "split", "task", "num_samples", "prompt_field", "answer_field", "id_field", "prompt_template",
+    "judge", "threshold", "partition_mode", "reward_model", "score_bins", "temperature", "top_p", "max_new_tokens",
+    "seed", "chat_template",
+)  # fmt: skip
+
+
+def default_k_list(num_samples: int) -> list[int]:
+    """Powers of two up to ``num_samples`` (and ``num_samples`` itself): 1, 2, 4, ..., n."""
+    ks = [2**i for i in range(int(math.log2(num_samples)) + 1)]
+    return ks if ks[-1] == num_samples else [*ks, num_samples]
+
+
+@dataclass
+class EvaluationConfig:
+    """Settings of an evaluation run (the ``darling evaluate`` flags).
+
+    Attributes:
+        model: Policy path or hub id.
+        dataset: Local file or hub dataset id.
+        output_dir: Where ``samples.jsonl``, ``summary.json`` and the plots go.
+        task: ``"math"`` (math-verify scoring, pass@k) or ``"open"`` (reward model or no scoring).
+        num_samples: Completions a prompt.
+        k_list: pass@k values (default: powers of two up to ``num_samples``).
+        split: Hub dataset split.
+        dataset_config: Hub dataset configuration name.
+        prompt_field: Prompt column (found automatically when ``None``).
+        answer_field: Gold-answer column for math (found automatically when ``None``).
+        id_field: Column of unique prompt ids (``id`` when present, else the row number).
+        prompt_template: Text around each prompt, with ``{prompt}`` where the prompt goes (e.g.
+            ``"{prompt} Put your final answer within \\boxed{}."``); the prompt as is when ``None``.
+        judge: Judge spec for partitioning (see :func:`~darling.evaluation.load_judge`), or ``"none"``.
+        threshold: Overrides the judge's threshold.
+        partition_mode: ``"greedy"`` (NoveltyBench) or ``"all_pairs"`` (DARLING training).
+        reward_model: Reward model path or hub id for open-ended prompts (scores = its raw logit).
+        score_bins: Ascending raw-score cut points; when set, a raw reward ``r`` becomes the 1-based
+            bin ``bisect_left(score_bins, r) + 1`` (NoveltyBench maps its reward model to 1-10 so).
+        embedding_model: Sentence-transformers model for embedding diversity (skipped when ``None``).
+        backend: ``"transformers"`` (batched ``generate``) or ``"vllm"``.
+        batch_size: Sequences per ``generate`` call (and reward-model batch).
+        temperature: Sampling temperature (0: greedy decoding).
+        top_p: Nucleus sampling mass.
+        max_new_tokens: Token limit of a completion.
+        seed: Base sampling seed.
+        chat_template: ``"auto"``, ``"on"`` or ``"off"``: whether prompts go through the chat template.
+        patience: NoveltyBench utility patience.
+        limit: Evaluate only the first ``limit`` prompts.
+        stop_after: Stop after this many new prompts in this invocation (the run stays resumable).
+        plots: Save ``pass_at_k.png`` and ``distinct_hist.png``.
+        progress: Show a progress bar.
+    """
+
+    model: str
+    dataset: str
+    output_dir: str
+    task: str = "open"
+    num_samples: int = 10
+    k_list: list[int] | None = None
+    split: str = "test"
+    dataset_config: str | None = None
+    prompt_field: str | None = None
+    answer_field: str | None = None
+    id_field: str | None = None
+    prompt_template: str | None = None
+    judge: str = "lexical"
+    threshold: float | None = None
+    partition_mode: str = "greedy"
+    reward_model: str | None = None
+    score_bins: list[float] | None = None
+    embedding_model: str | None = None
+    backend: str = "transformers"
+    batch_size: int = 16
+    temperature: float = 1.0
+    top_p: float = 1.0
+    max_new_tokens: int = 512
+    seed: int = 0
+    chat_template: str = "auto"
+    patience: float = 0.8
+    limit: int | None = None
+    stop_after: int | None = None
+    plots: bool = True
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        if self.task not in TASKS:
+            raise ValueError(f"Unknown task {self.task!r}; choose one of {', '.join(TASKS)}.")
+        if self.backend not in BACKENDS:
+            raise ValueError(f"Unknown backend {self.backend!r}; choose one of {', '.join(BACKENDS)}.")
+        if self.partition_mode not in PARTITION_MODES:
+            raise ValueError(
+                f"Unknown partition mode {self.partition_mode!r}; choose {', '.join(PARTITION_MODES)}."
+            )
+        if self.num_samples < 1:
+            raise ValueError(f"--num-samples must be >= 1, got {self.num_samples}.")
+        if self.batch_size < 1:
+            raise ValueError(f"--batch-size must be >= 1, got {self.batch_size}.")
+        if self.prompt_template is not None and "{prompt}" not in self.prompt_template:
+            raise ValueError(f"--prompt-template must contain {{prompt}}, got {self.prompt_template!r}.")
+        if self.score_bins is not None and list(self.score_bins) != sorted(self.score_bins):
+            raise ValueError(f"--score-bins must be ascending, got {self.score_bins}.")
+        if self.k_list is None:
+            self.k_list = default_k_list(self.num_samples)
+        too_big = [k for k in self.k_list if k > self.num_samples or k < 1]
+        if too_big and self.task == "math":
+            raise ValueError(
+                f"pass@k needs 1 <= k <= --num-samples ({self.num_samples}); got k = {too_big}. "
+                "Raise --num-samples or drop those k."
+            )
+
+    def fingerprint(self) -> dict[str, Any]:
+        """The settings a resumed run must share with the run it continues."""
+        values = asdict(self)
+        return {key: values[key] for key in _FINGERPRINT}
+
+
+def _check_resume(config: EvaluationConfig, out: Path) -> None:
+    path = out / CONFIG_FILE
+    fingerprint = config.fingerprint()
+    if path.exists():
+        previous = json.loads(path.read_text())
+        changed = {k: (previous.get(k), v) for k, v in fingerprint.items() if previous.get(k) != v}
+        if changed:
+            details = "; ".join(f"{k}: {old!r} -> {new!r}" for k, (old, new) in changed.items())
+            raise ValueError(
+                f"{out} holds a run with other settings ({details}); use a new --output-dir to start afresh."
+            )
+    else:
+        path.write_text(json.dumps(fingerprint, indent=2) + "\n")
+
+
+def _make_generator(config: EvaluationConfig):
+    settings = SamplingSettings(config.temperature, config.top_p, config.max_new_tokens, config.seed)
+    if config.backend == "vllm":
+        return VLLMGenerator(config.model, settings, chat_template=config.chat_template)
+    return TransformersGenerator(
+        config.model, batch_size=config.batch_size, settings=settings, chat_template=config.chat_template
+    )
+
+
+def _make_scorer(
+    config: EvaluationConfig,
+) -> Callable[[Sequence[EvalPrompt], list[list[str]]], list[list]] | None:
+    if config.task == "math":
+        from darling.rewards.math import verify_math_answer
+
+        def score_math(items, generations):
+            return [
+                [verify_math_answer(g, item.answer) for g in gens] for item, gens in zip(items, generations)
+            ]
+
+        return score_math
+    if config.reward_model is None:
+        return None
+    from darling.rewards.reward_model import RewardModelReward
+
+    reward = RewardModelReward(config.reward_model, batch_size=config.batch_size)
+
+    def score_open(items, generations):
+        prompts = [item.prompt for item, gens in zip(items, generations) for _ in gens]
+        flat = reward(prompts=prompts, completions=[g for gens in generations for g in gens])
+        if config.score_bins:
+            flat = [bisect.bisect_left(config.score_bins, r) + 1 for r in flat]
+        sizes = [len(gens) for gens in generations]
+        starts = [sum(sizes[:i]) for i in range(len(sizes))]
+        return [flat[s : s + n] for s, n in zip(starts, sizes)]
+
+    return score_open
+
+
+def _apply_template(template: str, item: EvalPrompt) -> EvalPrompt:
+    if not isinstance(item.prompt, str):
+        raise TypeError(
+            f"--prompt-template needs text prompts; prompt {item.id!r} is a {type(item.prompt).__name__}."
+        )
+    # str.replace, not str.format: math templates hold LaTeX braces such as \boxed{}.
+    return EvalPrompt(id=item.id, prompt=template.replace("{prompt}", item.prompt), answer=item.answer)
+
+
+def make_record(
+    item: EvalPrompt, generations: list[str], scores: list | None, labels: list[int] | None, patience: float
+):
+    """The ``samples.jsonl`` record of one prompt."""
+    record: dict[str, Any] = {"id": item.id, "prompt": item.prompt}
+    if item.answer is not None:
+        record["answer"] = item.answer
+    record["generations"] = generations
+    if scores is not None:
+        record["scores"] = scores
+    if labels is not None:
+        record["partition"] = labels
+        record["distinct"] = len(set(labels))
+        record["diversity"] = diversity_scores(labels)
+        if scores is not None and all(s is not None for s in scores):
+            record["utility"] = utility(labels, scores, patience)
+    return record
+
+
+def run_evaluation(
+    config: EvaluationConfig, generator: Any = None, scorer: Any = None
+) -> dict[str, Any] | None:
+    """Runs (or resumes) an evaluation and writes ``samples.jsonl``, ``summary.json`` and plots.
+
+    Args:
+        config: The run's settings.
+        generator: Overrides the generator built from ``config`` (anything with
+            ``generate(prompts, num_samples, seed) -> list[list[str]]``).
+        scorer: Overrides the scorer built from ``config`` (``(items, generations) -> scores``).
+
+    Returns:
+        The summary, or ``None`` when ``stop_after`` stopped the run before every prompt was done.
+    """
+    out = Path(config.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    _check_resume(config, out)
+    items = load_prompts(
+        config.dataset, config.split, config.prompt_field, config.answer_field, config.id_field,
+        need_answer=config.task == "math", config_name=config.dataset_config,
+    )  # fmt: skip
+    if config.limit is not None:
+        items = items[: config.limit]
+    if config.prompt_template is not None:
+        items = [_apply_template(config.prompt_template, item) for item in items]
+    samples_path = out / SAMPLES_FILE
+    records = {r["id"]: r for r in recover_jsonl(samples_path)}
+    todo = [i for i, item in enumerate(items) if item.id not in records]
+    if todo:
+        generator = generator if generator is not None else _make_generator(config)
+        scorer = scorer if scorer is not None else _make_scorer(config)
+        judge = None if config.judge.lower() == "none" else load_judge(config.judge, config.threshold)
+        per_call = max(1, config.batch_size // config.num_samples) if config.backend == "transformers" else 64
+        blocks: dict[int, list[int]] = {}
+        for i in todo:
+            blocks.setdefault(i // per_call, []).append(i)
+        done_now = 0
+        bar = tqdm(
+            total=len(items),
+            initial=len(items) - len(todo),
+            desc="evaluate",
+            unit="prompt",
+            disable=not config.progress,
+        )
+        with samples_path.open("a", encoding="utf-8") as f:
+            for block, indices in blocks.items():
+                if config.stop_after is not None and done_now >= config.stop_after:
+                    break
+                batch = [items[i] for i in indices]
+                generations = generator.generate(
+                    [it.prompt for it in batch], config.num_samples, seed=config.seed + block * per_call
+                )
+                scores = scorer(batch, generations) if scorer is not None else [None] * len(batch)
+                labels = (
+                    [r.labels for r in partition_groups(generations, judge, mode=config.partition_mode)]
+                    if judge is not None
+                    else [None] * len(batch)
+                )
+                for item, gens, sc, lab in zip(batch, generations, scores, labels):
+                    record = make_record(item, gens, sc, lab, config.patience)
+                    append_jsonl(f, record)
+                    records[item.id] = record
+                done_now += len(batch)
+                bar.update(len(batch))
+        bar.close()
+    if any(item.id not in records for item in items):
+        return None
+    summary = summarize([records[item.id] for item in items], config)
+    (out / SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n")
+    if config.plots:
+        if "pass@k" in summary:
+            plot_pass_at_k(
+                summary["pass@k"], out / "pass_at_k.png", title=f"pass@k: {Path(config.model).name}"
+            )
+        if "mean_distinct" in summary:
+            plot_distinct_histogram(
+                [r["distinct"] for r in records.values()], out / "distinct_hist.png", config.num_samples
+            )
+    return summary
+
+
+def summarize(records: Sequence[dict[str, Any]], config: EvaluationConfig) -> dict[str, Any]:
+    """The ``summary.json`` of finished per-prompt records."""
+    summary: dict[str, Any] = {"num_prompts": len(records), "num_samples": config.num_samples}
+    scored = [r for r in records if "scores" in r and all(s is not None for s in r["scores"])]
+    if config.task == "math":
+        summary["unscorable_prompts"] = len(records) - len(scored)
+        if scored:
+            correct = [sum(1 for s in r["scores"] if s > 0.5) for r in scored]
+            summary["pass@k"] = mean_pass_at_k([len(r["scores"]) for r in scored], correct, config.k_list)
+    if scored:
+        summary["mean_score"] = sum(sum(r["scores"]) / len(r["scores"]) for r in scored) / len(scored)
+    partitioned = [r for r in records if "partition" in r]
+    if partitioned:
+        summary["mean_distinct"] = sum(r["distinct"] for r in partitioned) / len(partitioned)
+        summary["mean_darling_diversity"] = sum(darling_diversity(r["partition"]) for r in partitioned) / len(
+            partitioned
+        )
+        with_utility = [r["utility"] for r in partitioned if "utility" in r]
+        if with_utility:
+            summary["mean_utility"] = sum(with_utility) / len(with_utility)
+    summary["distinct_4"] = sum(distinct_n(r["generations"], 4) for r in records) / len(records)
+    if config.num_samples >= 2:
+        summary["self_bleu"] = sum(self_bleu(r["generations"]) for r in records) / len(records)
+        if config.embedding_model:
+            summary["embedding_diversity"] = sum(
+                embedding_diversity(r["generations"], config.embedding_model) for r in records
+            ) / len(records)
+    summary["judge"] = config.judge
+    summary["partition_mode"] = config.partition_mode
+    return summary

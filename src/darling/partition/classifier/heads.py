@@ -1,0 +1,35 @@
+"""The bi-encoder's pair head."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class BiEncoderHead(nn.Module):
+    """Symmetric pair head: an MLP over (u, v, |u-v|, u*v), averaged over both orders, plus a cosine term.
+
+    The learned cosine term (``scale * cos(u, v) + bias`` added to the "equivalent" logit) starts the
+    untrained classifier as a cosine-similarity judge (P = 0.5 at cosine 0.5); the MLP's output layer
+    starts at zero and learns what cosine misses.
+    """
+
+    def __init__(self, hidden_size: int, head_hidden_size: int, equivalent_label: int) -> None:
+        super().__init__()
+        self.dense = nn.Linear(4 * hidden_size, head_hidden_size)
+        self.out = nn.Linear(head_hidden_size, 2)
+        self.cos_scale = nn.Parameter(torch.tensor(10.0))
+        self.cos_bias = nn.Parameter(torch.tensor(-5.0))
+        self.equivalent_label = equivalent_label
+
+    def forward(self, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        def one_order(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+            features = torch.cat([x, y, (x - y).abs(), x * y], dim=-1)
+            return self.out(F.gelu(self.dense(features)))
+
+        logits = (one_order(u, v) + one_order(v, u)) / 2
+        cosine = F.cosine_similarity(u.float(), v.float(), dim=-1).to(logits.dtype)
+        evidence = torch.zeros_like(logits)
+        evidence[:, self.equivalent_label] = self.cos_scale * cosine + self.cos_bias
+        return logits + evidence

@@ -1,0 +1,182 @@
+"""Labelled pair data in the NoveltyBench format: loading, checks, grouped and stratified splits.
+
+A pair dataset has two text columns and a 0/1 label (``generation_0``, ``generation_1``, ``similar``
+in NoveltyBench's human-labelled pairs; 1 = equivalent). Splits keep the pairs of one prompt on one
+side, so a model never sees a dev prompt in training, and keep each class's share.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+PAIR_COLUMNS: tuple[str, str, str] = ("generation_0", "generation_1", "similar")
+
+
+def load_pairs(
+    source: str | os.PathLike,
+    split: str = "train",
+    text_columns: tuple[str, str] = PAIR_COLUMNS[:2],
+    label_column: str = PAIR_COLUMNS[2],
+    **load_kwargs: Any,
+):
+    """Loads labelled pairs from a local JSON/JSONL/CSV/Parquet file or a hub dataset id.
+
+    Args:
+        source: A file path (``.json``, ``.jsonl``, ``.csv``, ``.parquet``) or a hub dataset id.
+        split: Split to load from a hub dataset.
+        text_columns: The two text columns.
+        label_column: The label column (1 / ``True`` = equivalent, 0 / ``False`` = not).
+        **load_kwargs: Passed to ``datasets.load_dataset`` (``name``, ``revision``, ...).
+
+    Returns:
+        A ``datasets.Dataset`` with at least the text and label columns.
+
+    Raises:
+        ValueError: If a column is missing, a label is not 0/1, or the dataset is empty.
+        TypeError: If a text is not a string (the message names the row).
+    """
+    import datasets
+
+    path = os.fspath(source)
+    suffix = path.rsplit(".", 1)[-1].lower() if "." in os.path.basename(path) else ""
+    builders = {"json": "json", "jsonl": "json", "csv": "csv", "parquet": "parquet"}
+    if os.path.isfile(path) and suffix in builders:
+        dataset = datasets.load_dataset(builders[suffix], data_files=path, split="train", **load_kwargs)
+    elif os.path.exists(path) and not os.path.isdir(path):
+        raise ValueError(
+            f"Cannot read {path!r}: use a .json, .jsonl, .csv or .parquet file, or a hub dataset id."
+        )
+    else:
+        dataset = datasets.load_dataset(path, split=split, **load_kwargs)
+    check_pair_dataset(dataset, text_columns, label_column)
+    return dataset
+
+
+def check_pair_dataset(dataset, text_columns=PAIR_COLUMNS[:2], label_column=PAIR_COLUMNS[2]) -> None:
+    """Raises a clear error when ``dataset`` is not a set of labelled text pairs.
+
+    Raises:
+        ValueError: On a missing column, an empty dataset or a label other than 0/1.
+        TypeError: On a text that is not a string.
+    """
+    missing = [c for c in (*text_columns, label_column) if c not in dataset.column_names]
+    if missing:
+        raise ValueError(
+            f"The pair dataset lacks column(s) {missing}; it has {dataset.column_names}. Pass text_columns=(..., ...) "
+            "and label_column=... naming its two texts and its 0/1 equivalence label."
+        )
+    if len(dataset) == 0:
+        raise ValueError("The pair dataset is empty.")
+    for index, label in enumerate(dataset[label_column]):
+        if label not in (0, 1):  # True/False compare equal to 1/0
+            raise ValueError(f"Row {index}: label {label!r} in column {label_column!r} must be 0 or 1.")
+    for column in text_columns:
+        for index, text in enumerate(dataset[column]):
+            if not isinstance(text, str):
+                raise TypeError(f"Row {index}: column {column!r} must hold a str, got {type(text).__name__}.")
+
+
+def _strata(keys: Sequence[Any], labels: Sequence[int] | None) -> list[list[list[int]]]:
+    """Row indices grouped by key, the groups bucketed by their majority label (one bucket without labels)."""
+    groups: dict[Any, list[int]] = {}
+    for index, key in enumerate(keys):
+        groups.setdefault(key, []).append(index)
+    buckets: dict[int, list[list[int]]] = {}
+    for rows in groups.values():
+        stratum = 0 if labels is None else round(float(np.mean([labels[i] for i in rows])))
+        buckets.setdefault(stratum, []).append(rows)
+    return [buckets[k] for k in sorted(buckets)]
+
+
+def split_pairs(
+    dataset,
+    dev_size: float | int = 0.1,
+    seed: int = 0,
+    group_column: str | None = "prompt",
+    label_column: str | None = PAIR_COLUMNS[2],
+):
+    """Splits pairs into train and dev, keeping the pairs of one group (prompt) on the same side.
+
+    The split is stratified: each label keeps its share in both splits (groups are bucketed by their
+    majority label), so a small dev split still holds both classes.
+
+    Args:
+        dataset: A ``datasets.Dataset`` of pairs.
+        dev_size: Fraction (``0 < x < 1``) or number of rows for the dev split.
+        seed: Shuffling seed.
+        group_column: Rows sharing this column's value stay together; every row is its own group when
+            the column is absent or ``None``.
+        label_column: Column to stratify on (``None`` or absent: no stratification).
+
+    Returns:
+        ``(train, dev)`` datasets.
+
+    Raises:
+        ValueError: If ``dev_size`` leaves either side empty.
+    """
+    n = len(dataset)
+    target = round(dev_size * n) if isinstance(dev_size, float) else int(dev_size)
+    if (isinstance(dev_size, float) and not 0.0 < dev_size < 1.0) or not 0 < target < n:
+        raise ValueError(f"dev_size={dev_size!r} must leave both splits non-empty for {n} rows.")
+    keys = dataset[group_column] if group_column and group_column in dataset.column_names else range(n)
+    labels = dataset[label_column] if label_column and label_column in dataset.column_names else None
+    rng = np.random.RandomState(seed)
+    dev: list[int] = []
+    for bucket in _strata(list(keys), labels):
+        share = target * sum(len(rows) for rows in bucket) / n
+        taken = 0
+        for g in rng.permutation(len(bucket)):
+            if taken >= share - 0.5:
+                break
+            dev.extend(bucket[g])
+            taken += len(bucket[g])
+    if not dev or len(dev) >= n:
+        raise ValueError(f"dev_size={dev_size!r} leaves one split empty; use a value between 0 and 1.")
+    dev_set = set(dev)
+    return dataset.select([i for i in range(n) if i not in dev_set]), dataset.select(sorted(dev))
+
+
+def kfold_indices(
+    n: int,
+    k: int = 5,
+    seed: int = 0,
+    groups: Sequence[Any] | None = None,
+    labels: Sequence[int] | None = None,
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``k`` (train, test) index splits; rows of one group fall in one fold, labels stratified.
+
+    Args:
+        n: Number of rows.
+        k: Number of folds (>= 2).
+        seed: Shuffling seed.
+        groups: Optional group key per row (e.g. the prompt); default: every row its own group.
+        labels: Optional 0/1 label per row, to give every fold the same class balance.
+
+    Returns:
+        ``k`` ``(train_indices, test_indices)`` pairs; every row is a test row exactly once.
+
+    Example:
+        >>> [len(test) for _, test in kfold_indices(10, k=5)]
+        [2, 2, 2, 2, 2]
+    """
+    if not 2 <= k <= n:
+        raise ValueError(f"k must be between 2 and the number of rows ({n}), got {k}.")
+    keys = list(groups) if groups is not None else list(range(n))
+    if len(keys) != n or (labels is not None and len(labels) != n):
+        raise ValueError(f"groups and labels must have one entry per row ({n}).")
+    rng = np.random.RandomState(seed)
+    fold = np.zeros(n, dtype=int)
+    sizes = np.zeros(k, dtype=int)
+    for bucket in _strata(keys, labels):
+        in_bucket = np.zeros(k, dtype=int)
+        for g in rng.permutation(len(bucket)):
+            # Deal each group to the fold with the fewest rows of this stratum, then of all strata.
+            target = int(np.lexsort((sizes, in_bucket))[0])
+            fold[bucket[g]] = target
+            in_bucket[target] += len(bucket[g])
+            sizes[target] += len(bucket[g])
+    return [(np.flatnonzero(fold != f), np.flatnonzero(fold == f)) for f in range(k)]

@@ -1,0 +1,27 @@
+"""Reward functions for TRL: DARLING's semantic diversity, its n-gram baseline and quality rewards.
+
+Every reward function here follows TRL's protocol (called with ``prompts``, ``completions`` and
+keyword arguments, returns one float per completion), is picklable and has a ``__name__`` that TRL
+names its metrics after.
+"""
+
+from darling.rewards._groups import completion_text, completion_texts, group_bounds
+from darling.rewards.distributed import gather_rows, local_slice
+from darling.rewards.diversity import DiversityRewardFunction
+from darling.rewards.math import MathAccuracyReward, verify_math_answer
+from darling.rewards.ngram import NGramDiversityReward, ngram_novelty
+from darling.rewards.reward_model import RewardModelReward
+
+__all__ = [
+    "DiversityRewardFunction",
+    "MathAccuracyReward",
+    "NGramDiversityReward",
+    "RewardModelReward",
+    "completion_text",
+    "completion_texts",
+    "gather_rows",
+    "group_bounds",
+    "local_slice",
+    "ngram_novelty",
+    "verify_math_answer",
+]

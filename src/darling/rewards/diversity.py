@@ -1,0 +1,317 @@
+"""DARLING's semantic diversity as a TRL reward function.
+
+Each prompt's rollouts are partitioned into classes of equivalent texts by a judge (the learned
+partition classifier by default), and each rollout is rewarded with the share of the other
+rollouts outside its class: ``Div = (n - |C|) / (n - 1)``, floored at ``floor``.
+
+The function follows TRL's reward-function protocol, so it works with any TRL trainer
+(``reward_funcs=[quality, diversity]``; plain TRL *sums* the two) and is what
+``DarlingGRPOTrainer`` multiplies with quality.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from darling.partition.algorithms import PARTITION_MODES, diversity_scores, partition_groups
+from darling.partition.judges import as_judge
+from darling.partition.shortcut import check_short_text_rule
+from darling.rewards._groups import completion_texts, group_bounds, overlapping_groups
+from darling.rewards.distributed import gather_for_groups
+
+METRIC_PREFIX = "darling/"
+
+
+def _load_classifier(path_or_hub_id: str, **kwargs: Any):
+    # Imported lazily: the classifier pulls in transformers models, judges do not.
+    from darling.partition.classifier import PartitionClassifier
+
+    return PartitionClassifier.from_pretrained(path_or_hub_id, **kwargs)
+
+
+def _classifier_judge(classifier: Any, batch_size: int):
+    """The classifier's judge, with our prediction batch size when its ``as_judge`` takes one."""
+    method = getattr(classifier, "as_judge", None)
+    if callable(method):
+        try:
+            takes_batch_size = "batch_size" in inspect.signature(method).parameters
+        except (TypeError, ValueError):
+            takes_batch_size = False
+        if takes_batch_size:
+            return method(batch_size=batch_size)
+    return as_judge(classifier)
+
+
+class DiversityRewardFunction:
+    """Rewards each rollout for being semantically different from the other rollouts of its prompt.
+
+    A picklable callable following TRL's reward-function protocol: called with ``prompts``,
+    ``completions`` and keyword arguments, it returns one float per completion. Groups are the
+    ``num_generations`` consecutive rollouts of each prompt; with several processes the function
+    gathers the completions of all processes first, so a group split between processes is scored
+    exactly as on one process.
+
+    Args:
+        classifier: A :class:`~darling.PartitionClassifier`, or a local path or hub id to load one
+            from. Give this or ``judge``.
+        judge: Anything :func:`darling.partition.as_judge` accepts (a judge, a callable
+            ``(a, b) -> bool``, a ``SentenceTransformer``). Give this or ``classifier``.
+        mode: ``"all_pairs"`` (union-find over all pairs, DARLING training) or ``"greedy"``
+            (NoveltyBench).
+        floor: Lower bound of every diversity score (the official code uses 0.1, so an
+            all-equivalent group still passes a small quality signal).
+        short_text_rule: ``"overlap"``, ``"exact"``, ``"off"``, or ``None`` for the judge's own.
+        num_generations: Rollouts per prompt. ``None`` treats runs of consecutive equal prompts as
+            groups; a dataset that repeats a prompt back-to-back then merges two groups, so pass the
+            trainer's ``num_generations`` when you can (``DarlingGRPOTrainer`` sets it itself).
+        correctness_reward: Optional reward function (same protocol) marking correct rollouts: a
+            rollout is correct when its reward is above ``correctness_threshold``. Then only the
+            correct rollouts of a group are partitioned and a correct rollout's diversity is
+            computed among the correct ones; incorrect rollouts (and ``None`` rewards) get
+            ``floor``. This is the official code's ``partition_correct`` variant.
+        correctness_threshold: See ``correctness_reward``.
+        gather: Gather rollouts across processes before scoring (needed whenever a group can be
+            split between processes; turn off only if every process holds whole groups).
+        batch_size: Pairs per classifier forward pass (passed to the classifier's ``as_judge``).
+
+    Raises:
+        ValueError: If both or neither of ``classifier`` and ``judge`` are given, or a setting is
+            out of range.
+
+    Example:
+        >>> from darling.partition import ExactMatchJudge
+        >>> reward = DiversityRewardFunction(judge=ExactMatchJudge(), num_generations=4)
+        >>> reward(prompts=["p"] * 4, completions=["a cat", "a cat", "a dog", "a bird"])
+        [0.6666666666666666, 0.6666666666666666, 1.0, 1.0]
+
+    A group of one rollout gets 1.0 (there is nothing to be equivalent to); empty completions are
+    ordinary texts (all empty rollouts of a group share one class). Conversational completions
+    are scored on their assistant text; an assistant message that only calls tools
+    (``content=None``) counts as empty text.
+    """
+
+    __name__ = "darling_diversity"
+
+    def __init__(
+        self,
+        classifier: Any = None,
+        judge: Any = None,
+        mode: str = "all_pairs",
+        floor: float = 0.1,
+        short_text_rule: str | None = None,
+        num_generations: int | None = None,
+        correctness_reward: Callable[..., Sequence[float | None]] | None = None,
+        correctness_threshold: float = 0.0,
+        gather: bool = True,
+        batch_size: int = 32,
+    ) -> None:
+        if (classifier is None) == (judge is None):
+            raise ValueError(
+                "DiversityRewardFunction needs exactly one of `classifier` (a PartitionClassifier or its "
+                "path/hub id, e.g. DiversityRewardFunction.from_pretrained('dogtooth/similarity-classifier-f168-hf')) "
+                "or `judge` (e.g. judge=darling.partition.EmbeddingJudge()); got "
+                + ("both." if classifier is not None else "neither.")
+            )
+        if mode not in PARTITION_MODES:
+            raise ValueError(f"Unknown partition mode {mode!r}; choose one of {', '.join(PARTITION_MODES)}.")
+        if not 0.0 <= floor <= 1.0:
+            raise ValueError(f"`floor` must be in [0, 1], got {floor}.")
+        if short_text_rule is not None:
+            check_short_text_rule(short_text_rule)
+        if num_generations is not None and (
+            isinstance(num_generations, bool) or not isinstance(num_generations, int) or num_generations < 1
+        ):
+            raise ValueError(f"`num_generations` must be a positive int or None, got {num_generations!r}.")
+        if correctness_reward is not None and not callable(correctness_reward):
+            raise TypeError(
+                f"`correctness_reward` must be a reward function (callable), got {type(correctness_reward).__name__}."
+            )
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"`batch_size` must be a positive int, got {batch_size!r}.")
+        self.classifier_id: str | None = None
+        if isinstance(classifier, str):
+            self.classifier_id = classifier
+            classifier = _load_classifier(classifier)
+        elif classifier is not None:
+            self.classifier_id = getattr(classifier, "name_or_path", None) or getattr(
+                getattr(classifier, "config", None), "_name_or_path", None
+            )
+        self.classifier = classifier
+        self.judge = _classifier_judge(classifier, batch_size) if classifier is not None else as_judge(judge)
+        self.mode = mode
+        self.floor = float(floor)
+        self.short_text_rule = short_text_rule
+        self.num_generations = num_generations
+        self.correctness_reward = correctness_reward
+        self.correctness_threshold = float(correctness_threshold)
+        self.gather = gather
+        self.batch_size = batch_size
+        self.last_stats: dict[str, float] = {}
+
+    @classmethod
+    def from_pretrained(cls, path_or_hub_id: str, **kwargs: Any) -> DiversityRewardFunction:
+        """Builds the reward function around a :class:`~darling.PartitionClassifier` loaded from disk or a hub.
+
+        Args:
+            path_or_hub_id: Local directory or hub id of a saved partition classifier.
+            **kwargs: Arguments of :class:`DiversityRewardFunction` (``mode``, ``floor``, ...); any
+                other keyword goes to ``PartitionClassifier.from_pretrained`` (e.g. ``threshold``).
+
+        Returns:
+            The reward function.
+
+        Example:
+            ```python
+            reward = DiversityRewardFunction.from_pretrained("dogtooth/similarity-classifier-f168-hf")
+            ```
+        """
+        own = set(inspect.signature(cls.__init__).parameters) - {"self", "classifier", "judge"}
+        reward_kwargs = {k: v for k, v in kwargs.items() if k in own}
+        classifier_kwargs = {k: v for k, v in kwargs.items() if k not in own}
+        classifier = _load_classifier(path_or_hub_id, **classifier_kwargs)
+        reward = cls(classifier=classifier, **reward_kwargs)
+        reward.classifier_id = path_or_hub_id
+        return reward
+
+    def _correct_flags(self, prompts, completions, completion_ids, kwargs) -> list[bool]:
+        # The correctness function's own logging is left to its own reward-function slot.
+        kwargs = {k: v for k, v in kwargs.items() if k not in ("log_metric", "log_extra")}
+        rewards = list(
+            self.correctness_reward(
+                prompts=prompts, completions=completions, completion_ids=completion_ids, **kwargs
+            )
+        )
+        if len(rewards) != len(completions):
+            raise ValueError(
+                f"`correctness_reward` returned {len(rewards)} rewards for {len(completions)} completions."
+            )
+        return [
+            r is not None and not math.isnan(float(r)) and float(r) > self.correctness_threshold
+            for r in rewards
+        ]
+
+    def __call__(
+        self,
+        prompts: Sequence[Any] | None,
+        completions: Sequence[Any],
+        completion_ids: Sequence[Sequence[int]] | None = None,
+        log_metric: Callable[[str, float], None] | None = None,
+        **kwargs: Any,
+    ) -> list[float]:
+        """Scores this process's completions (gathering whole groups across processes first).
+
+        Args:
+            prompts: One prompt per completion (TRL repeats each prompt ``num_generations`` times).
+            completions: Strings, or lists of chat messages for conversational prompts.
+            completion_ids: Token ids (unused; accepted for TRL).
+            log_metric: TRL's metric logger; receives ``darling/mean_classes``,
+                ``darling/mean_diversity`` and ``darling/settled_without_model`` (and
+                ``darling/correct_fraction`` with a ``correctness_reward``), computed over the
+                groups this process scored (TRL averages them over processes).
+            **kwargs: Other TRL arguments and dataset columns, passed on to ``correctness_reward``.
+
+        Returns:
+            One diversity score in ``[floor, 1]`` per completion.
+
+        Raises:
+            ValueError: On mismatched lengths, or when the gathered rollouts do not split into
+                groups of ``num_generations``.
+            TypeError: On a ``None`` or malformed completion (the message names its index).
+        """
+        texts = completion_texts(prompts, completions)
+        if self.num_generations is None and prompts is None:
+            raise ValueError("Pass `prompts` (to group rollouts by prompt) or set `num_generations`.")
+        correct = None
+        if self.correctness_reward is not None:
+            correct = self._correct_flags(prompts, completions, completion_ids, kwargs)
+        rows = [
+            (
+                text,
+                prompts[i] if self.num_generations is None else None,
+                correct[i] if correct is not None else True,
+            )
+            for i, text in enumerate(texts)
+        ]
+        all_rows, counts, rank = gather_for_groups(rows, gather=self.gather)
+        bounds = group_bounds(len(all_rows), self.num_generations, [row[1] for row in all_rows])
+        start = sum(counts[:rank])
+        stop = start + counts[rank]
+        # Only the groups holding this process's rows, whole: processes do not all score every group.
+        needed = overlapping_groups(bounds, start, stop)
+        groups = [[all_rows[i][0] for i in b] for b in needed]
+        flags = [[all_rows[i][2] for i in b] for b in needed] if correct is not None else None
+        scores = {}
+        for b, group_scores in zip(needed, self.score_groups(groups, flags)):
+            scores.update(zip(b, group_scores))
+        if log_metric is not None and self.last_stats:
+            for name, value in self.last_stats.items():
+                if name != "num_groups":
+                    log_metric(METRIC_PREFIX + name, value)
+        return [scores[i] for i in range(start, stop)]
+
+    def score_groups(
+        self, groups: Sequence[Sequence[str]], correct: Sequence[Sequence[bool]] | None = None
+    ) -> list[list[float]]:
+        """Diversity scores of whole groups on this process (no gathering, no TRL).
+
+        Args:
+            groups: The rollout texts of each prompt.
+            correct: Optional, per group, whether each rollout is correct; only correct rollouts
+                are partitioned and incorrect ones get ``floor``.
+
+        Returns:
+            One list of scores per group. Also sets :attr:`last_stats`.
+
+        Example:
+            >>> from darling.partition import ExactMatchJudge
+            >>> reward = DiversityRewardFunction(judge=ExactMatchJudge(), floor=0.1)
+            >>> reward.score_groups([["a", "a"], ["x", "y", "x"]])
+            [[0.1, 0.1], [0.5, 1.0, 0.5]]
+        """
+        groups = [list(g) for g in groups]
+        if correct is not None:
+            if len(correct) != len(groups) or any(len(c) != len(g) for c, g in zip(correct, groups)):
+                raise ValueError("`correct` must hold one flag per rollout of every group.")
+            kept = [[i for i, ok in enumerate(flags) if ok] for flags in correct]
+        else:
+            kept = [list(range(len(g))) for g in groups]
+        results = partition_groups(
+            [[g[i] for i in idx] for g, idx in zip(groups, kept)],
+            self.judge,
+            mode=self.mode,
+            short_text_rule=self.short_text_rule,
+        )
+        out = []
+        for group, idx, result in zip(groups, kept, results):
+            scores = [self.floor] * len(group)
+            for i, score in zip(idx, diversity_scores(result.labels, floor=self.floor)):
+                scores[i] = score
+            out.append(scores)
+        self.last_stats = self._stats(out, kept, results, correct is not None)
+        return out
+
+    @staticmethod
+    def _stats(scores, kept, results, with_correctness: bool) -> dict[str, float]:
+        flat = [s for group in scores for s in group]
+        if not flat:
+            return {}
+        num_pairs = sum(r.num_pairs for r in results)
+        judged = sum(r.judged_pairs for r in results)
+        stats = {
+            "mean_classes": sum(r.num_classes for r in results) / len(results),
+            "mean_diversity": sum(flat) / len(flat),
+            "settled_without_model": 1.0 if num_pairs == 0 else 1.0 - judged / num_pairs,
+            "num_groups": float(len(results)),
+        }
+        if with_correctness:
+            stats["correct_fraction"] = sum(len(idx) for idx in kept) / len(flat)
+        return stats
+
+    def __repr__(self) -> str:
+        return (
+            f"DiversityRewardFunction(judge={self.judge!r}, mode={self.mode!r}, floor={self.floor}, "
+            f"num_generations={self.num_generations}, partition_correct={self.correctness_reward is not None})"
+        )

@@ -1,0 +1,130 @@
+"""The paper's ablation baseline: lexical n-gram diversity within a group, as a TRL reward function."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from darling.partition.judges import ngrams
+from darling.rewards._groups import completion_texts, group_bounds, overlapping_groups
+from darling.rewards.distributed import gather_for_groups
+
+
+def ngram_novelty(texts: Sequence[str], n: int = 4, empty: float = 0.0) -> list[float]:
+    """For each text, the share of its distinct word n-grams that appear in no other text of the group.
+
+    Words are lower-cased ``\\w+`` runs. A group of one text scores 1.0.
+
+    Args:
+        texts: The rollouts of one prompt.
+        n: n-gram order.
+        empty: The score of a text with no n-grams (empty, or shorter than ``n`` words): it
+            contributes nothing new.
+
+    Returns:
+        One score in [0, 1] per text.
+
+    Example:
+        >>> ngram_novelty(["a b c d e", "a b c d x", "p q r s"], n=4)
+        [0.5, 0.5, 1.0]
+    """
+    grams = [set(ngrams(text, n)) for text in texts]
+    # How many texts each n-gram appears in.
+    document_frequency = Counter(g for text_grams in grams for g in text_grams)
+    scores = []
+    for text_grams in grams:
+        if not text_grams:
+            scores.append(float(empty))
+            continue
+        unique = sum(1 for g in text_grams if document_frequency[g] == 1)
+        scores.append(unique / len(text_grams))
+    return scores
+
+
+class NGramDiversityReward:
+    """N-gram diversity (the DARLING paper's ablation baseline) as a TRL reward function.
+
+    A rollout's reward is the share of its distinct word n-grams that appear in no other rollout
+    of its group. Groups are gathered across processes the same way as
+    :class:`~darling.rewards.DiversityRewardFunction`.
+
+    Args:
+        n: n-gram order (the paper uses 4).
+        num_generations: Rollouts per prompt; ``None`` groups runs of consecutive equal prompts.
+        floor: Lower bound of every score (use the diversity floor, e.g. 0.1, under multiplicative
+            fusion so a rollout's quality is never zeroed out).
+        empty: Score of a rollout with no n-grams (fewer than ``n`` words), before the floor.
+        gather: Gather rollouts across processes before scoring.
+
+    Example:
+        >>> reward = NGramDiversityReward(n=2, num_generations=2)
+        >>> reward(prompts=["p", "p"], completions=["the cat sat", "the cat ran"])
+        [0.5, 0.5]
+    """
+
+    __name__ = "ngram_diversity"
+
+    def __init__(
+        self,
+        n: int = 4,
+        num_generations: int | None = None,
+        floor: float = 0.0,
+        empty: float = 0.0,
+        gather: bool = True,
+    ) -> None:
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise ValueError(f"`n` must be a positive int, got {n!r}.")
+        if not 0.0 <= floor <= 1.0:
+            raise ValueError(f"`floor` must be in [0, 1], got {floor}.")
+        if not 0.0 <= empty <= 1.0:
+            raise ValueError(f"`empty` must be in [0, 1], got {empty}.")
+        if num_generations is not None and (
+            isinstance(num_generations, bool) or not isinstance(num_generations, int) or num_generations < 1
+        ):
+            raise ValueError(f"`num_generations` must be a positive int or None, got {num_generations!r}.")
+        self.n = n
+        self.num_generations = num_generations
+        self.floor = float(floor)
+        self.empty = float(empty)
+        self.gather = gather
+        self.last_stats: dict[str, float] = {}
+
+    def score_groups(self, groups: Sequence[Sequence[str]]) -> list[list[float]]:
+        """Scores whole groups on this process (no gathering). Also sets :attr:`last_stats`."""
+        out = [[max(s, self.floor) for s in ngram_novelty(list(g), self.n, self.empty)] for g in groups]
+        flat = [s for g in out for s in g]
+        self.last_stats = {"mean_ngram_diversity": sum(flat) / len(flat)} if flat else {}
+        return out
+
+    def __call__(
+        self,
+        prompts: Sequence[Any] | None,
+        completions: Sequence[Any],
+        log_metric: Callable[[str, float], None] | None = None,
+        **kwargs: Any,
+    ) -> list[float]:
+        """Scores this process's completions against their whole groups.
+
+        Raises:
+            ValueError: On mismatched lengths or rollouts that do not split into groups.
+            TypeError: On a ``None`` or malformed completion.
+        """
+        texts = completion_texts(prompts, completions)
+        if self.num_generations is None and prompts is None:
+            raise ValueError("Pass `prompts` (to group rollouts by prompt) or set `num_generations`.")
+        rows = [(t, prompts[i] if self.num_generations is None else None) for i, t in enumerate(texts)]
+        all_rows, counts, rank = gather_for_groups(rows, gather=self.gather)
+        bounds = group_bounds(len(all_rows), self.num_generations, [r[1] for r in all_rows])
+        start = sum(counts[:rank])
+        stop = start + counts[rank]
+        needed = overlapping_groups(bounds, start, stop)
+        scores = {}
+        for b, group_scores in zip(needed, self.score_groups([[all_rows[i][0] for i in b] for b in needed])):
+            scores.update(zip(b, group_scores))
+        if log_metric is not None and self.last_stats:
+            log_metric("darling/mean_ngram_diversity", self.last_stats["mean_ngram_diversity"])
+        return [scores[i] for i in range(start, stop)]
+
+    def __repr__(self) -> str:
+        return f"NGramDiversityReward(n={self.n}, num_generations={self.num_generations}, floor={self.floor})"

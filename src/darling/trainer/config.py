@@ -1,0 +1,169 @@
+"""DarlingConfig: GRPOConfig with the DARLING settings and the paper's defaults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+from trl import GRPOConfig
+
+from darling.partition.algorithms import PARTITION_MODES
+from darling.partition.shortcut import SHORT_TEXT_RULES
+from darling.trainer.fusion import FUSIONS, NEGATIVE_QUALITY_MODES
+
+
+def _has_accelerator() -> bool:
+    if torch.cuda.is_available():
+        return True
+    xpu = getattr(torch, "xpu", None)
+    return bool(xpu is not None and xpu.is_available())
+
+
+@dataclass
+class DarlingConfig(GRPOConfig):
+    """Configuration of :class:`~darling.trainer.DarlingGRPOTrainer`.
+
+    A `trl.GRPOConfig` that adds the DARLING settings and takes the paper's defaults: multiplicative
+    fusion, no std normalization of advantages (``scale_rewards="none"``), diversity floor 0.1 and
+    ``beta=0.0``. Every other field is GRPOConfig's. Only the fields below differ.
+
+    Multiplying negative quality rewards (raw reward-model scores) by diversity would punish the
+    more diverse rollouts; ``negative_quality="shift_if_negative"`` (the default) subtracts the
+    group's minimum quality in the groups that contain a negative one, which is the official code's
+    per-group min shift without touching 0/1 math rewards.
+
+    ``bf16`` defaults to ``True`` when a CUDA or XPU device is present and to ``False`` otherwise
+    (GRPOConfig's unconditional ``bf16=True`` fails on CPU-only machines); an explicit value wins.
+
+    Example:
+        >>> config = DarlingConfig(output_dir="out", use_cpu=True, diversity_classifier="path/to/classifier")
+        >>> config.fusion, config.scale_rewards, config.diversity_floor
+        ('multiplicative', 'none', 0.1)
+    """
+
+    # Paper defaults that differ from GRPOConfig.
+    scale_rewards: str = field(
+        default="none",
+        metadata={
+            "help": "Scaling of the advantages: 'none' (DARLING: advantage = fused reward - group mean, no division "
+            "by the group std), 'group' or 'batch' (GRPO's std normalization; the paper's ablation shows it "
+            "hurts diversity)."
+        },
+    )
+    beta: float = field(
+        default=0.0,
+        metadata={"help": "KL coefficient. The paper uses 0.0 for math and 0.001 for non-verifiable tasks."},
+    )
+    bf16: bool | None = field(
+        default=None,
+        metadata={
+            "help": "Use bf16 mixed precision. Defaults to True when a CUDA/XPU device is present and False "
+            "otherwise (GRPOConfig's unconditional True fails on CPU-only machines)."
+        },
+    )
+
+    # DARLING settings.
+    diversity_classifier: str | None = field(
+        default=None,
+        metadata={
+            "help": "Local path or hub id of the PartitionClassifier used to build the diversity reward when "
+            "reward_funcs holds no DiversityRewardFunction, e.g. 'dogtooth/similarity-classifier-f168-hf' "
+            "(chat, threshold 0.32) or 'dogtooth/qwen3-4b-emb-finetuned-step-70-hf' (math, threshold 0.5)."
+        },
+    )
+    diversity_threshold: float | None = field(
+        default=None,
+        metadata={
+            "help": "P(equivalent) threshold of the classifier; None keeps the threshold saved with it. Only used "
+            "when the diversity reward is built from diversity_classifier."
+        },
+    )
+    partition_mode: str = field(
+        default="all_pairs",
+        metadata={
+            "help": "How rollouts are partitioned: 'all_pairs' (every pair judged, classes merged transitively; the "
+            "official training code) or 'greedy' (compare with class heads only; NoveltyBench)."
+        },
+    )
+    diversity_floor: float = field(
+        default=0.1,
+        metadata={
+            "help": "Lower bound of the diversity score, so an all-equivalent group keeps a quality signal."
+        },
+    )
+    short_text_rule: str | None = field(
+        default=None,
+        metadata={
+            "help": "Shortcut for pairs of texts of at most 5 words: 'overlap' (the paper's), 'exact' or 'off'. "
+            "None uses the judge's default."
+        },
+    )
+    fusion: str = field(
+        default="multiplicative",
+        metadata={
+            "help": "How quality and diversity combine: 'multiplicative' (quality * diversity, the paper's) or "
+            "'additive' (quality + diversity_weight * diversity)."
+        },
+    )
+    diversity_weight: float | None = field(
+        default=None,
+        metadata={"help": "Weight of the diversity term; required by fusion='additive', unused otherwise."},
+    )
+    negative_quality: str = field(
+        default="shift_if_negative",
+        metadata={
+            "help": "What multiplicative fusion does with negative quality rewards: 'shift_if_negative' (subtract "
+            "the group's minimum quality in groups that contain a negative one), 'shift' (always subtract the "
+            "group minimum), 'clip' (negatives become 0), 'error' (raise) or 'allow' (multiply as they are)."
+        },
+    )
+
+    def __post_init__(self):
+        if self.bf16 is None and not self.fp16 and (self.use_cpu or not _has_accelerator()):
+            self.bf16 = False
+        super().__post_init__()
+        self._check_darling_settings()
+
+    def _check_darling_settings(self) -> None:
+        if self.fusion not in FUSIONS:
+            raise ValueError(
+                f"fusion={self.fusion!r} is not supported; set fusion to one of {', '.join(FUSIONS)}."
+            )
+        if self.fusion == "additive" and self.diversity_weight is None:
+            raise ValueError(
+                "fusion='additive' needs diversity_weight (reward = quality + diversity_weight * diversity); set "
+                "diversity_weight, e.g. 1.0, or use fusion='multiplicative'."
+            )
+        if self.fusion == "multiplicative" and self.diversity_weight is not None:
+            raise ValueError(
+                "diversity_weight only applies to fusion='additive'; remove diversity_weight or set fusion='additive'."
+            )
+        if self.negative_quality not in NEGATIVE_QUALITY_MODES:
+            raise ValueError(
+                f"negative_quality={self.negative_quality!r} is not supported; choose one of "
+                f"{', '.join(NEGATIVE_QUALITY_MODES)}."
+            )
+        if self.partition_mode not in PARTITION_MODES:
+            raise ValueError(
+                f"partition_mode={self.partition_mode!r} is not supported; choose one of {', '.join(PARTITION_MODES)}."
+            )
+        if not 0.0 <= self.diversity_floor <= 1.0:
+            raise ValueError(
+                f"diversity_floor must be in [0, 1], got {self.diversity_floor}; the paper uses 0.1."
+            )
+        if self.diversity_threshold is not None and not 0.0 <= self.diversity_threshold <= 1.0:
+            raise ValueError(
+                f"diversity_threshold is a probability threshold in [0, 1], got {self.diversity_threshold}; the "
+                "released classifiers use 0.32 (chat) and 0.5 (math)."
+            )
+        if self.short_text_rule is not None and self.short_text_rule not in SHORT_TEXT_RULES:
+            raise ValueError(
+                f"short_text_rule={self.short_text_rule!r} is not supported; choose one of "
+                f"{', '.join(SHORT_TEXT_RULES)} or leave it unset."
+            )
+        if self.multi_objective_aggregation != "sum_then_normalize":
+            raise ValueError(
+                "DARLING fuses quality and diversity before computing advantages, which needs "
+                "multi_objective_aggregation='sum_then_normalize' (the default); remove the "
+                f"multi_objective_aggregation={self.multi_objective_aggregation!r} setting."
+            )

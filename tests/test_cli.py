@@ -1,0 +1,196 @@
+"""The `darling` command line: help with examples, `darling partition`, and one-line input errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from darling.cli import main
+
+
+def _write_jsonl(path, records):
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    return path
+
+
+@pytest.mark.parametrize("command", ["partition", "evaluate"])
+def test_every_subcommand_help_shows_examples(command, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert "examples:" in out and f"darling {command} " in out
+
+
+def test_train_classifier_help_shows_examples_and_the_script_options(capsys):
+    assert main(["train-classifier", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "darling train-classifier --config" in out
+    assert "--output_dir" in out  # the training script's own options follow
+
+
+def test_train_classifier_passes_bad_options_to_the_script_parser(capsys):
+    assert main(["train-classifier", "--no-such-option"]) == 2
+    assert "no-such-option" in capsys.readouterr().err
+
+
+def test_top_level_help_lists_the_commands(capsys):
+    assert main([]) == 2
+    out = capsys.readouterr().out
+    for command in ("partition", "evaluate", "train-classifier"):
+        assert command in out
+
+
+def test_console_script_is_installed():
+    local = Path(sys.executable).parent / "darling"
+    exe = str(local) if local.exists() else shutil.which("darling")
+    if exe is None:
+        pytest.skip("the `darling` console script is not on PATH (run `pip install -e .`)")
+    result = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and result.stdout.startswith("darling ")
+
+
+def test_partition_writes_labels_distinct_diversity_and_a_summary(tmp_path, capsys):
+    source = _write_jsonl(
+        tmp_path / "in.jsonl",
+        [
+            # NoveltyBench files may hold lists as JSON strings inside the JSON.
+            {"id": "p0", "generations": json.dumps(["A cat.", "a cat", "A dog!", "a DOG"])},
+            {"id": "p1", "generations": ["one", "two", "three"]},
+        ],
+    )
+    out = tmp_path / "out.jsonl"
+    assert main(["partition", str(source), "--judge", "normalized", "--output", str(out)]) == 0
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["id"] for r in records] == ["p0", "p1"]
+    assert records[0]["partition"] == [0, 0, 1, 1]
+    assert records[0]["distinct"] == 2
+    assert records[0]["diversity"] == pytest.approx([2 / 3] * 4)
+    assert records[1]["partition"] == [0, 1, 2] and records[1]["diversity"] == [1.0, 1.0, 1.0]
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary["groups"] == 2
+    assert summary["mean_distinct"] == pytest.approx(2.5)
+    assert summary["mean_darling_diversity"] == pytest.approx((2 / 3 + 1) / 2)
+
+
+def test_partition_greedy_with_scores_adds_utility(tmp_path, capsys):
+    source = _write_jsonl(
+        tmp_path / "in.jsonl",
+        [{"completions": ["x", "x", "y"], "quality": [4, 9, 2]}],
+    )
+    out = tmp_path / "out.jsonl"
+    args = ["partition", str(source), "--field", "completions", "--judge", "exact", "--mode", "greedy"]
+    assert main([*args, "--scores-field", "quality", "--patience", "0.5", "--output", str(out)]) == 0
+    record = json.loads(out.read_text())
+    assert record["partition"] == [0, 0, 1]
+    assert record["utility"] == pytest.approx((4 + 0.25 * 2) / 1.75)
+    assert json.loads(capsys.readouterr().out.strip())["mean_utility"] == pytest.approx(record["utility"])
+
+
+def test_partition_missing_file_is_a_one_line_error(tmp_path, capsys):
+    assert main(["partition", str(tmp_path / "absent.jsonl"), "--output", str(tmp_path / "o.jsonl")]) == 2
+    err = capsys.readouterr().err
+    assert "darling partition: error:" in err and "absent.jsonl" in err and "does not exist" in err
+
+
+def test_partition_malformed_line_names_the_line(tmp_path, capsys):
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"generations": ["a", "b"]}\n{"generations": ["a", \n')
+    assert main(["partition", str(source), "--output", str(tmp_path / "o.jsonl")]) == 2
+    assert "in.jsonl:2: malformed JSON" in capsys.readouterr().err
+
+
+def test_partition_unknown_judge_lists_the_choices(tmp_path, capsys):
+    source = _write_jsonl(tmp_path / "in.jsonl", [{"generations": ["a", "b"]}])
+    assert main(["partition", str(source), "--judge", "bleurt", "--output", str(tmp_path / "o.jsonl")]) == 2
+    err = capsys.readouterr().err
+    assert "Unknown judge 'bleurt'" in err and "classifier:PATH_OR_HUB_ID" in err
+
+
+def test_partition_missing_field_names_the_record(tmp_path, capsys):
+    source = _write_jsonl(tmp_path / "in.jsonl", [{"generations": ["a"]}, {"texts": ["a"]}])
+    assert main(["partition", str(source), "--output", str(tmp_path / "o.jsonl")]) == 2
+    err = capsys.readouterr().err
+    assert "in.jsonl:2" in err and "no field 'generations'" in err and "--field" in err
+
+
+def test_partition_mismatched_scores_are_reported(tmp_path, capsys):
+    source = _write_jsonl(tmp_path / "in.jsonl", [{"generations": ["a", "b"], "s": [1]}])
+    assert main(["partition", str(source), "--scores-field", "s", "--output", str(tmp_path / "o.jsonl")]) == 2
+    assert "2 generations but 1 scores" in capsys.readouterr().err
+
+
+def test_evaluate_missing_dataset_is_a_one_line_error(tmp_path, capsys):
+    args = ["evaluate", "--model", "unused", "--dataset", str(tmp_path / "none.jsonl")]
+    assert main([*args, "--output-dir", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert "darling evaluate: error:" in err and "none.jsonl" in err
+
+
+def test_evaluate_rejects_k_above_the_sample_count(tmp_path, capsys):
+    args = ["evaluate", "--model", "m", "--dataset", "d.jsonl", "--task", "math", "--num-samples", "4"]
+    assert main([*args, "--k-list", "1,8", "--output-dir", str(tmp_path)]) == 2
+    assert "k = [8]" in capsys.readouterr().err
+
+
+def test_bad_k_list_is_an_argparse_error(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["evaluate", "--model", "m", "--dataset", "d", "--output-dir", "o", "--k-list", "1,x"])
+    assert exit_info.value.code == 2
+    assert "comma-separated integers" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def classifier_dir(tmp_path_factory):
+    from darling.testing import tiny_sequence_classifier
+
+    model, tokenizer = tiny_sequence_classifier("bert", hidden_size=32, num_layers=1)
+    path = tmp_path_factory.mktemp("classifier")
+    model.save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return str(path)
+
+
+LONG_TEXTS = [
+    "the brown fox jumps over the lazy dog again today",
+    "a boy and his dog walked to the river every morning",
+    "once upon a time a dragon loved to read many books",
+    "paris is the capital of france and rome is of italy",
+]
+
+
+def test_partition_with_a_classifier_path_matches_the_classifier(tmp_path, classifier_dir, capsys):
+    from darling.partition.classifier import PartitionClassifier
+
+    source = _write_jsonl(
+        tmp_path / "in.jsonl", [{"generations": LONG_TEXTS}, {"generations": LONG_TEXTS[::-1]}]
+    )
+    out = tmp_path / "out.jsonl"
+    args = ["partition", str(source), "--judge", f"classifier:{classifier_dir}", "--mode", "greedy"]
+    assert main([*args, "--output", str(out)]) == 0
+    classifier = PartitionClassifier.from_pretrained(classifier_dir)
+    for line, texts in zip(out.read_text().splitlines(), (LONG_TEXTS, LONG_TEXTS[::-1])):
+        assert json.loads(line)["partition"] == classifier.partition(texts, mode="greedy")
+
+
+@pytest.mark.parametrize(("threshold", "distinct"), [(0.0, 1), (1.0, 4)])
+def test_partition_threshold_overrides_the_classifier_threshold(
+    tmp_path, classifier_dir, threshold, distinct
+):
+    source = _write_jsonl(tmp_path / "in.jsonl", [{"generations": LONG_TEXTS}])
+    out = tmp_path / "out.jsonl"
+    args = [
+        "partition",
+        str(source),
+        "--judge",
+        f"classifier:{classifier_dir}",
+        "--threshold",
+        str(threshold),
+    ]
+    assert main([*args, "--output", str(out)]) == 0
+    assert json.loads(out.read_text())["distinct"] == distinct  # P > 0 always, P > 1 never

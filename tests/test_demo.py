@@ -1,0 +1,184 @@
+"""The embedded demo: task, checker, canonical form, policy, evaluation, and the fast end-to-end run."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from darling.demo import (
+    CanonicalFormJudge,
+    DemoConfig,
+    SumCorrectnessReward,
+    SumTask,
+    char_tokenizer,
+    score_samples,
+)
+from darling.demo.__main__ import main
+from darling.demo.classifier import task_pairs
+from darling.demo.report import JSON_NAME, PNG_NAME, TABLE_NAME, goal_check, summarize
+from darling.demo.run import rl_dataset
+from darling.partition import CallableJudge, partition
+
+
+@pytest.fixture(scope="module")
+def task():
+    return SumTask()
+
+
+def test_checker_accepts_exactly_digit_sums_of_the_target(task):
+    assert task.is_correct("13=", "4+9")
+    assert task.is_correct("13=", "9+4")
+    assert task.is_correct(13, "1+3+9")
+    assert not task.is_correct("13=", "4+8")  # wrong sum
+    assert not task.is_correct("13=", "13")  # one term
+    assert not task.is_correct("13=", "1+1+1+1+9")  # too many terms
+    assert not task.is_correct("13=", "0+4+9")  # 0 is not a digit from 1 to 9
+    assert not task.is_correct("13=", "4+9+")  # malformed
+    assert not task.is_correct("13=", "")
+
+
+def test_canonical_form_ignores_term_order_only(task):
+    assert task.canonical("9+4") == task.canonical("4+9") == "4+9"
+    assert task.canonical("3+1+9") == task.canonical("9+3+1")
+    assert task.canonical("4+9") != task.canonical("5+8")
+    assert task.canonical(" junk ") == "junk"
+
+
+def test_valid_answers_are_all_canonical_multisets(task):
+    assert task.valid_answers(5) == ("1+1+3", "1+2+2", "1+4", "2+3")
+    for target in task.targets:
+        answers = task.valid_answers(target)
+        assert len(set(answers)) == len(answers)
+        assert all(task.is_correct(target, a) and task.canonical(a) == a for a in answers)
+
+
+def test_held_out_targets_are_not_rl_training_targets(task):
+    assert set(task.held_out).isdisjoint(task.train_targets)
+    assert set(task.held_out) | set(task.train_targets) == set(task.targets)
+    with pytest.raises(ValueError, match="not in targets"):
+        SumTask(targets=(5, 6), held_out=(9,))
+    with pytest.raises(ValueError, match="no answer"):
+        SumTask(targets=(1, 5), held_out=())
+
+
+def test_sample_answer_is_correct_and_covers_both_orders(task):
+    rng = random.Random(0)
+    drawn = [task.sample_answer(13, rng) for _ in range(300)]
+    assert all(task.is_correct(13, a) for a in drawn)
+    assert {task.canonical(a) for a in drawn} == set(task.valid_answers(13))
+    assert "4+9" in drawn and "9+4" in drawn
+
+
+def test_correctness_reward_follows_trl_protocol(task):
+    reward = SumCorrectnessReward(task)
+    assert reward.__name__ == "correctness"
+    assert reward(prompts=["13=", "13=", "7="], completions=["4+9", "4+8", "1+6"], target=[13, 13, 7]) == [
+        1.0,
+        0.0,
+        1.0,
+    ]
+    with pytest.raises(ValueError, match="must match"):
+        reward(prompts=["13="], completions=["4+9", "4+9"])
+
+
+def test_canonical_judge_partitions_reorderings_together(task):
+    judge = CallableJudge(CanonicalFormJudge(task), short_text_rule="off")
+    assert partition(["4+9", "9+4", "5+8", "1+3+9", "9+1+3"], judge) == [0, 0, 1, 2, 2]
+
+
+def test_char_tokenizer_round_trips_task_text():
+    tok = char_tokenizer()
+    ids = tok("13=4+9", add_special_tokens=False)["input_ids"]
+    assert len(ids) == 6
+    assert tok.decode(ids) == "13=4+9"
+    assert tok.decode([*ids, tok.eos_token_id], skip_special_tokens=True) == "13=4+9"
+
+
+def test_score_samples_counts_pass_at_k_distinct_and_coverage(task):
+    samples = [
+        ["4+9", "9+4", "5+8", "bad", "4+8", "6+7", "4+9", "x", "1+1", "2+2", "3+3", "1+2"],
+        ["1+2+4", "3+4", "4+3", "bad", "bad", "bad", "bad", "bad", "bad", "bad", "bad", "bad"],
+    ]
+    result = score_samples(task, [13, 7], samples, k_max=4)
+    first, second = result["per_target"]
+    assert first["num_correct"] == 5 and second["num_correct"] == 3
+    # First 4 samples: 4+9 (x2, one class), 5+8 -> 2 distinct correct; 1+2+4, 3+4 (x2) -> 2.
+    assert first["distinct_correct"] == 2 and second["distinct_correct"] == 2
+    assert first["coverage"] == pytest.approx(3 / len(task.valid_answers(13)))
+    assert second["coverage"] == pytest.approx(2 / len(task.valid_answers(7)))
+    # First 10 samples, classes: {4+9,9+4}, 5+8, bad, 4+8, 6+7, x, 1+1, 2+2 -> 8 (the 4+9 copy joins).
+    assert first["distinct"] == 8
+    assert second["distinct"] == 3
+    assert result["pass@k"][0] == pytest.approx((5 / 12 + 3 / 12) / 2)
+    assert first["pass@k"][3] == pytest.approx(1 - (7 * 6 * 5 * 4) / (12 * 11 * 10 * 9))
+    assert result["distinct_correct"] == 2.0
+
+
+def test_rl_dataset_is_seeded_and_uses_training_targets_only(task):
+    config = DemoConfig(rl_steps=10, prompts_per_step=4, progress=False)
+    a, b = rl_dataset(task, config, seed=3), rl_dataset(task, config, seed=3)
+    assert a["prompt"] == b["prompt"] and len(a) == 40
+    assert set(a["target"]) <= set(task.train_targets)
+    assert all(p == task.prompt(t) for p, t in zip(a["prompt"], a["target"]))
+
+
+def test_task_pairs_are_labelled_by_canonical_form(task):
+    rows = task_pairs(task, 200, seed=0)
+    assert {r["similar"] for r in rows} == {0, 1}
+    assert all(r["similar"] == int(task.same_answer(r["generation_0"], r["generation_1"])) for r in rows)
+
+
+def test_demo_config_rejects_bad_settings():
+    with pytest.raises(ValueError, match="--judge"):
+        DemoConfig(judge="oracle")
+    with pytest.raises(ValueError, match="--seeds"):
+        DemoConfig(seeds=0)
+    with pytest.raises(ValueError, match="num_samples"):
+        DemoConfig(eval_samples=8, k_max=16)
+
+
+def test_goal_check_compares_darling_with_grpo():
+    def row(p1, pk, dc):
+        return {"pass@k": [(p1, 0.0), (pk, 0.0)], "pass@1": (p1, 0.0), "distinct_correct": (dc, 0.0)}
+
+    goal = goal_check({"grpo": row(0.80, 0.90, 2.0), "darling": row(0.79, 0.95, 4.5)})
+    assert (
+        goal["distinct_correct_at_least_2x"] and goal["pass@1_within_0.02"] and goal["pass@2_at_least_grpo"]
+    )
+    goal = goal_check({"grpo": row(0.80, 0.90, 2.0), "darling": row(0.70, 0.85, 3.0)})
+    assert not (
+        goal["distinct_correct_at_least_2x"] or goal["pass@1_within_0.02"] or goal["pass@2_at_least_grpo"]
+    )
+
+
+def test_fast_demo_writes_outputs_and_is_deterministic(tmp_path, capsys):
+    argv = ["--fast", "--progress", "false", "--threads", "1"]
+    first = main([*argv, "--output_dir", str(tmp_path / "a")])
+    out_a = capsys.readouterr().out
+    main([*argv, "--output_dir", str(tmp_path / "b")])
+    out_b = capsys.readouterr().out
+
+    for name in (TABLE_NAME, JSON_NAME, PNG_NAME):
+        assert (tmp_path / "a" / name).stat().st_size > 0
+    assert (tmp_path / "a" / PNG_NAME).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    saved = json.loads((tmp_path / "a" / JSON_NAME).read_text())
+    assert set(saved["summary"]) == {"base", "grpo", "darling"}
+    assert len(saved["summary"]["darling"]["pass@k"]) == 16
+    assert saved["runs"][0]["logs"]["darling"], "the DARLING trainer logged nothing"
+    assert any("darling/diversity_mean" in entry for entry in saved["runs"][0]["logs"]["darling"])
+    assert str(tmp_path / "a") in out_a
+
+    # Same seed, same table.
+    table = (tmp_path / "a" / TABLE_NAME).read_text()
+    assert table == (tmp_path / "b" / TABLE_NAME).read_text()
+    assert out_a.split("Wrote")[0] == out_b.split("Wrote")[0]
+    assert first["summary"] == summarize(first["runs"])
+
+
+@pytest.mark.slow
+def test_fast_demo_with_learned_classifier_judge(tmp_path):
+    results = main(["--fast", "--judge", "classifier", "--progress", "false", "--output_dir", str(tmp_path)])
+    assert results["config"]["judge"] == "classifier"
+    assert (tmp_path / PNG_NAME).exists()

@@ -1,0 +1,65 @@
+"""NGramDiversityReward: the paper's 4-gram diversity baseline."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+from darling.rewards import NGramDiversityReward, ngram_novelty
+
+
+def test_share_of_ngrams_found_in_no_other_rollout():
+    texts = ["the cat sat on the mat", "the cat sat on a rug", "a dog ran far away now"]
+    # 4-grams: text 0 has 3, one shared with text 1 ("the cat sat on"); text 2 shares none.
+    assert ngram_novelty(texts, n=4) == pytest.approx([2 / 3, 2 / 3, 1.0])
+
+
+def test_distinct_ngrams_count_once_and_case_is_ignored():
+    assert ngram_novelty(["A B A B A B", "a b x y"], n=2) == pytest.approx([1 / 2, 2 / 3])
+
+
+def test_identical_rollouts_score_zero_and_a_group_of_one_scores_one():
+    assert ngram_novelty(["one two three four five"] * 3, n=4) == [0.0, 0.0, 0.0]
+    assert ngram_novelty(["one two three four five"], n=4) == [1.0]
+
+
+def test_rollout_without_ngrams_gets_the_documented_empty_value():
+    assert ngram_novelty(["", "too short", "one two three four"], n=4) == [0.0, 0.0, 1.0]
+    assert ngram_novelty(["", "one two three four"], n=4, empty=0.5) == [0.5, 1.0]
+
+
+def test_reward_groups_rollouts_and_applies_floor():
+    reward = NGramDiversityReward(n=2, num_generations=2, floor=0.1)
+    out = reward(prompts=["a", "a", "b", "b"], completions=["x y", "x y", "p q r", "p q s"])
+    assert out == pytest.approx([0.1, 0.1, 0.5, 0.5])
+
+
+def test_reward_infers_groups_and_reads_conversational_completions():
+    reward = NGramDiversityReward(n=1)
+    completions = [[{"role": "assistant", "content": t}] for t in ["red", "blue", "red", "red"]]
+    assert reward(prompts=["a", "a", "b", "b"], completions=completions) == [1.0, 1.0, 0.0, 0.0]
+
+
+def test_reward_logs_and_pickles():
+    seen = {}
+    reward = NGramDiversityReward(num_generations=2)
+    reward(prompts=["p", "p"], completions=["a b c d e", "a b c d f"], log_metric=seen.__setitem__)
+    assert seen == {"darling/mean_ngram_diversity": pytest.approx(0.5)}
+    assert pickle.loads(pickle.dumps(reward)).__name__ == "ngram_diversity"
+
+
+@pytest.mark.parametrize("kwargs", [{"n": 0}, {"floor": -0.1}, {"num_generations": 0}, {"empty": 2.0}])
+def test_invalid_settings_raise(kwargs):
+    with pytest.raises(ValueError):
+        NGramDiversityReward(**kwargs)
+
+
+def test_bad_input_raises():
+    reward = NGramDiversityReward(num_generations=2)
+    with pytest.raises(ValueError, match="2 prompts but 3 completions"):
+        reward(prompts=["p", "p"], completions=["a", "b", "c"])
+    with pytest.raises(TypeError, match=r"completions\[0\]` is None"):
+        reward(prompts=["p", "p"], completions=[None, "b"])
+    with pytest.raises(ValueError, match="not a multiple"):
+        reward(prompts=["p"] * 3, completions=["a", "b", "c"])

@@ -1,0 +1,99 @@
+"""DarlingConfig: the paper's defaults, validation with fix-it messages, YAML loading through TrlParser."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from trl import GRPOConfig, ScriptArguments, TrlParser
+
+from darling.trainer import DarlingConfig
+
+
+def _config(tmp_path, **kwargs) -> DarlingConfig:
+    return DarlingConfig(output_dir=str(tmp_path), use_cpu=True, report_to="none", **kwargs)
+
+
+def test_paper_defaults(tmp_path):
+    config = _config(tmp_path)
+    assert isinstance(config, GRPOConfig)
+    assert config.fusion == "multiplicative"
+    assert config.scale_rewards == "none"
+    assert config.diversity_floor == 0.1
+    assert config.beta == 0.0
+    assert config.partition_mode == "all_pairs"
+    assert config.negative_quality == "shift_if_negative"
+    assert config.diversity_weight is None
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the CPU-only bf16 default")
+def test_bf16_defaults_off_without_an_accelerator_but_explicit_value_wins(tmp_path):
+    assert DarlingConfig(output_dir=str(tmp_path), report_to="none").bf16 is False
+    assert _config(tmp_path, bf16=True).bf16 is True
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"fusion": "additive"}, "needs diversity_weight"),
+        ({"diversity_weight": 0.5}, "only applies to fusion='additive'"),
+        ({"fusion": "sum"}, "set fusion to one of multiplicative, additive"),
+        ({"negative_quality": "ignore"}, "choose one of shift_if_negative"),
+        ({"partition_mode": "pairs"}, "choose one of all_pairs, greedy"),
+        ({"diversity_floor": 1.5}, r"diversity_floor must be in \[0, 1\]"),
+        ({"diversity_threshold": 32.0}, r"threshold in \[0, 1\]"),
+        ({"short_text_rule": "fuzzy"}, "short_text_rule='fuzzy' is not supported"),
+        ({"multi_objective_aggregation": "normalize_then_sum"}, "sum_then_normalize"),
+        ({"num_generations": 1, "per_device_train_batch_size": 1}, "at least 2 generations"),
+    ],
+)
+def test_invalid_combinations_fail_at_construction_with_the_fix(tmp_path, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        _config(tmp_path, **kwargs)
+
+
+def test_additive_with_weight_and_std_scaling_are_allowed(tmp_path):
+    config = _config(tmp_path, fusion="additive", diversity_weight=0.5, scale_rewards="group")
+    assert (config.fusion, config.diversity_weight, config.scale_rewards) == ("additive", 0.5, "group")
+
+
+def test_loads_from_yaml_through_trl_parser(tmp_path):
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(
+        "\n".join(
+            [
+                "dataset_name: my/prompts",
+                f"output_dir: {tmp_path / 'run'}",
+                "use_cpu: true",
+                "report_to: none",
+                "diversity_classifier: dogtooth/similarity-classifier-f168-hf",
+                "diversity_threshold: 0.32",
+                "partition_mode: greedy",
+                "diversity_floor: 0.2",
+                "short_text_rule: exact",
+                "fusion: additive",
+                "diversity_weight: 0.7",
+                "negative_quality: clip",
+                "num_generations: 4",
+                "per_device_train_batch_size: 4",
+                "beta: 0.001",
+            ]
+        )
+    )
+    parser = TrlParser((ScriptArguments, DarlingConfig))
+    script_args, config = parser.parse_args_and_config(["--config", str(recipe), "--diversity_floor", "0.3"])
+    assert script_args.dataset_name == "my/prompts"
+    assert isinstance(config, DarlingConfig)
+    assert config.diversity_classifier == "dogtooth/similarity-classifier-f168-hf"
+    assert config.diversity_threshold == pytest.approx(0.32)
+    assert (config.partition_mode, config.short_text_rule) == ("greedy", "exact")
+    assert (config.fusion, config.diversity_weight, config.negative_quality) == ("additive", 0.7, "clip")
+    assert config.diversity_floor == pytest.approx(0.3)  # CLI flag overrides the file
+    assert config.beta == pytest.approx(0.001)
+    assert config.num_generations == 4
+
+
+def test_yaml_with_an_invalid_combination_fails_while_parsing(tmp_path):
+    recipe = tmp_path / "bad.yaml"
+    recipe.write_text(f"output_dir: {tmp_path}\nuse_cpu: true\nfusion: additive\n")
+    with pytest.raises(ValueError, match="needs diversity_weight"):
+        TrlParser((DarlingConfig,)).parse_args_and_config(["--config", str(recipe)])
