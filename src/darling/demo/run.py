@@ -49,9 +49,9 @@ class DemoConfig:
     fast: bool = field(
         default=False, metadata={"help": "A few steps of everything: checks the pipeline, not the result."}
     )
-    warmup_steps: int = field(default=300, metadata={"help": "Supervised warm-up steps."})
-    rl_steps: int = field(default=300, metadata={"help": "RL steps of each of GRPO and DARLING."})
-    learning_rate: float = field(default=3e-4, metadata={"help": "RL learning rate (constant)."})
+    warmup_steps: int = field(default=600, metadata={"help": "Supervised warm-up steps."})
+    rl_steps: int = field(default=600, metadata={"help": "RL steps of each of GRPO and DARLING."})
+    learning_rate: float = field(default=5e-4, metadata={"help": "RL learning rate (constant)."})
     num_generations: int = field(default=8, metadata={"help": "Rollouts per prompt (group size)."})
     prompts_per_step: int = field(default=4, metadata={"help": "Prompts per RL step."})
     temperature: float = field(
@@ -59,21 +59,24 @@ class DemoConfig:
     )
     diversity_floor: float = field(default=0.1, metadata={"help": "DARLING's diversity floor."})
     grpo_scale_rewards: str = field(
-        default="group",
+        default="none",
         metadata={
             "help": "Advantage scaling of the GRPO baseline: 'group' (trl.GRPOConfig's default, standard GRPO) or "
             "'none' (the same advantages as DARLING, so only the reward differs)."
         },
     )
     eval_every: int = field(
-        default=0,
+        default=100,
         metadata={"help": "Also evaluate every this many RL steps (training curves in the JSON); 0 = off."},
     )
     eval_samples: int = field(default=32, metadata={"help": "Samples per held-out prompt."})
     k_max: int = field(default=16, metadata={"help": "pass@k is reported for k = 1..k_max."})
     hidden_size: int = field(default=64, metadata={"help": "Hidden size of the tiny policy."})
     num_layers: int = field(default=2, metadata={"help": "Layers of the tiny policy."})
-    threads: int = field(default=0, metadata={"help": "torch CPU threads (0 keeps torch's default)."})
+    threads: int = field(
+        default=1,
+        metadata={"help": "torch CPU threads; 1 is fastest for this tiny policy, 0 keeps torch's default."},
+    )
     progress: bool = field(default=True, metadata={"help": "Show progress bars."})
 
     def __post_init__(self) -> None:
@@ -90,6 +93,7 @@ class DemoConfig:
         if self.fast:
             self.warmup_steps = min(self.warmup_steps, 20)
             self.rl_steps = min(self.rl_steps, 2)
+            self.eval_every = min(self.eval_every, 1)
             self.eval_samples = min(self.eval_samples, 16)
             self.num_generations = min(self.num_generations, 4)
             self.prompts_per_step = min(self.prompts_per_step, 2)

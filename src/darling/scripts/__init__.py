@@ -1,0 +1,1 @@
+"""Training scripts shipped with the package, so the ``darling`` command works from any install."""
