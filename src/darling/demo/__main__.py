@@ -1,7 +1,7 @@
 """``python -m darling.demo``: DARLING against GRPO on a task that runs on a laptop CPU.
 
 Examples:
-    python -m darling.demo                 # one seed, about 4 minutes on an idle 2-core CPU
+    python -m darling.demo                 # one seed, about 3 minutes on a 2-core CPU
     python -m darling.demo --seeds 3       # mean and spread over 3 seeds
     python -m darling.demo --fast          # a few steps: checks the pipeline in seconds
     python -m darling.demo --judge classifier

@@ -12,8 +12,11 @@ from __future__ import annotations
 import re
 import string
 from abc import ABC, abstractmethod
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
+
+import torch
 
 from darling.partition._validation import check_pairs
 
@@ -196,6 +199,8 @@ class EmbeddingJudge(ScoreJudge):
         threshold: Cosine similarity above which a pair is equivalent.
         batch_size: Encoding batch size.
         max_seq_length: If set, overrides the model's per-text token limit.
+        cache_size: Embeddings of this many most recent texts are kept, so the rounds of one
+            partition (and a cascade's repeated calls) encode each text once; 0 disables the cache.
     """
 
     uses_model = True
@@ -206,6 +211,7 @@ class EmbeddingJudge(ScoreJudge):
         threshold: float = 0.8,
         batch_size: int = 32,
         max_seq_length: int | None = None,
+        cache_size: int = 4096,
     ) -> None:
         if isinstance(model, str):
             from sentence_transformers import SentenceTransformer
@@ -221,6 +227,8 @@ class EmbeddingJudge(ScoreJudge):
         self.threshold = threshold
         self.batch_size = batch_size
         self.name = "embedding"
+        self.cache_size = cache_size
+        self._cache: OrderedDict[str, Any] = OrderedDict()
 
     def embed(self, texts: Sequence[str]):
         """Unit-normalized embeddings of ``texts`` as a float tensor of shape (len(texts), dim)."""
@@ -237,10 +245,17 @@ class EmbeddingJudge(ScoreJudge):
         if not pairs:
             return []
         unique = list(dict.fromkeys(text for pair in pairs for text in pair))
-        index = {text: i for i, text in enumerate(unique)}
-        emb = self.embed(unique)
-        left = emb[[index[a] for a, _ in pairs]]
-        right = emb[[index[b] for _, b in pairs]]
+        missing = [text for text in unique if text not in self._cache]
+        fresh = dict(zip(missing, self.embed(missing))) if missing else {}
+        vectors = {text: fresh[text] if text in fresh else self._cache[text] for text in unique}
+        if self.cache_size > 0:
+            for text in unique:
+                self._cache[text] = vectors[text]
+                self._cache.move_to_end(text)
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+        left = torch.stack([vectors[a] for a, _ in pairs])
+        right = torch.stack([vectors[b] for _, b in pairs])
         return (left * right).sum(-1).float().cpu().tolist()
 
 
