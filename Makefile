@@ -8,8 +8,10 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_NO_ADVISORY_WARNINGS ?= 1
 export TOKENIZERS_PARALLELISM ?= false
+export NO_MKDOCS_2_WARNING ?= 1
+export DISABLE_MKDOCS_2_WARNING ?= true
 
-.PHONY: install demo test test-slow test-all quality format docs docs-serve docs-check bench clean
+.PHONY: install demo test test-slow test-all quality format docs docs-serve docs-check clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -45,6 +47,10 @@ docs: $(STAMP)
 
 docs-serve: $(STAMP)
 	$(VENV)/bin/mkdocs serve
+
+# Loads the built site in headless Chromium (apt-get install chromium) and saves screenshots.
+docs-check: docs
+	$(PY) utils/check_site.py
 
 clean:
 	rm -rf $(VENV) site build dist .pytest_cache
