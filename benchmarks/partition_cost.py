@@ -65,6 +65,15 @@ def same_class_share(data_dir: Path) -> float:
     return same / total
 
 
+def timed_partition(groups, judge, mode, groups_per_call):
+    """darling's partitioning, a step's worth of groups per call; returns (results, seconds)."""
+    start = time.perf_counter()
+    results = []
+    for s in range(0, len(groups), groups_per_call):
+        results += partition_groups(groups[s : s + groups_per_call], judge, mode=mode)
+    return results, time.perf_counter() - start
+
+
 def loop_partition(texts, prob, threshold, rule, mode):
     """The references' loop: one model call per pair, in order."""
     sent = 0
@@ -163,11 +172,7 @@ def main(argv=None) -> int:
         loop_by_mode[mode] = (loop, loop_times)
         loop_labels = [labels for labels, _ in loop]
 
-        start = time.perf_counter()
-        exact = []
-        for s in range(0, len(groups), args.groups_per_call):
-            exact += partition_groups(groups[s : s + args.groups_per_call], judge, mode=mode)
-        t_exact = time.perf_counter() - start
+        exact, t_exact = timed_partition(groups, judge, mode, args.groups_per_call)
         same_exact = sum(r.labels == ref for r, ref in zip(exact, loop_labels)) / len(groups)
 
         row = {
@@ -210,16 +215,8 @@ def main(argv=None) -> int:
         loop, loop_times = loop_by_mode[mode]
         loop_test = [labels for labels, _ in loop[half:]]
         t_loop = sum(loop_times[half:])
-        start = time.perf_counter()
-        exact = []
-        for s in range(0, len(test), args.groups_per_call):
-            exact += partition_groups(test[s : s + args.groups_per_call], judge, mode=mode)
-        t_exact = time.perf_counter() - start
-        start = time.perf_counter()
-        approx = []
-        for s in range(0, len(test), args.groups_per_call):
-            approx += partition_groups(test[s : s + args.groups_per_call], cascade, mode=mode)
-        t_approx = time.perf_counter() - start
+        _, t_exact = timed_partition(test, judge, mode, args.groups_per_call)
+        approx, t_approx = timed_partition(test, cascade, mode, args.groups_per_call)
         same_approx = sum(r.labels == ref for r, ref in zip(approx, loop_test)) / len(test)
         row = results["modes"][mode]
         row.update(
