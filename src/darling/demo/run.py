@@ -51,7 +51,11 @@ class DemoConfig:
     )
     warmup_steps: int = field(default=600, metadata={"help": "Supervised warm-up steps."})
     rl_steps: int = field(default=600, metadata={"help": "RL steps of each of GRPO and DARLING."})
-    learning_rate: float = field(default=5e-4, metadata={"help": "RL learning rate (constant)."})
+    learning_rate: float = field(default=5e-4, metadata={"help": "RL learning rate."})
+    lr_scheduler_type: str = field(
+        default="constant",
+        metadata={"help": "RL learning-rate schedule ('constant', 'cosine', 'linear', ...)."},
+    )
     num_generations: int = field(default=8, metadata={"help": "Rollouts per prompt (group size)."})
     prompts_per_step: int = field(default=4, metadata={"help": "Prompts per RL step."})
     temperature: float = field(
@@ -126,7 +130,7 @@ def _rl_args(config: DemoConfig, seed: int, output_dir: str, darling: bool):
         num_generations=config.num_generations,
         max_completion_length=8,
         learning_rate=config.learning_rate,
-        lr_scheduler_type="constant",
+        lr_scheduler_type=config.lr_scheduler_type,
         warmup_steps=0,
         beta=0.0,
         temperature=config.temperature,
