@@ -97,6 +97,9 @@ class _GroupState:
     # For greedy: the next head position and pairs awaiting this round's answers.
     labels: list[int] = field(default_factory=list)
     head: int = 0
+    num_classes: int = 0
+    # Texts asked about the current head this round -> every position holding that text.
+    asked: dict[str, list[int]] = field(default_factory=dict)
 
 
 def _resolve(judge: Judge, pairs: list[tuple[str, str]]) -> list[bool]:
@@ -161,7 +164,6 @@ def _all_pairs(groups: list[_GroupState], judge: Judge, rule: str) -> None:
 def _greedy(groups: list[_GroupState], judge: Judge, rule: str) -> None:
     for g in groups:
         g.labels = [-1] * len(g.texts)
-    num_classes = {id(g): 0 for g in groups}
     while True:
         batch: list[tuple[_GroupState, int, int]] = []
         for g in groups:
@@ -170,9 +172,9 @@ def _greedy(groups: list[_GroupState], judge: Judge, rule: str) -> None:
             if g.head >= len(g.texts):
                 continue
             h = g.head
-            g.labels[h] = num_classes[id(g)]
-            num_classes[id(g)] += 1
-            asked: dict[str, list[int]] = {}
+            g.labels[h] = g.num_classes
+            g.num_classes += 1
+            asked = g.asked = {}
             for j in range(h + 1, len(g.texts)):
                 if g.labels[j] >= 0:
                     continue
@@ -195,7 +197,6 @@ def _greedy(groups: list[_GroupState], judge: Judge, rule: str) -> None:
                 batch.append((g, h, j))
             if any(b[0] is g for b in batch):
                 g.result.rounds += 1
-            g.asked = asked  # type: ignore[attr-defined]
         if not batch:
             if all(g.head >= len(g.texts) or min(g.labels) >= 0 for g in groups):
                 break
@@ -204,7 +205,7 @@ def _greedy(groups: list[_GroupState], judge: Judge, rule: str) -> None:
         for (g, h, j), same in zip(batch, answers):
             g.result.judged_pairs += 1
             if same:
-                for k in g.asked[g.texts[j]]:  # type: ignore[attr-defined]
+                for k in g.asked[g.texts[j]]:
                     g.labels[k] = g.labels[h]
     for g in groups:
         g.result.labels = relabel(g.labels)
