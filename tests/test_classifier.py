@@ -315,6 +315,31 @@ def test_bi_encoder_encodes_each_distinct_text_once(bi_clf, monkeypatch):
     assert sum(rows) == 4
 
 
+def test_bi_encoder_judge_reuses_embeddings_across_calls(bi_clf, monkeypatch):
+    rows = []
+    original = bi_clf.backbone.forward
+
+    def spy(*args, **kwargs):
+        rows.append(kwargs["input_ids"].shape[0])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(bi_clf.backbone, "forward", spy)
+    t = ["alpha one", "beta two", "gamma three", "delta four"]
+    judge = ClassifierJudge(bi_clf)
+    first = judge.scores([(t[0], t[1]), (t[1], t[2])])
+    second = judge.scores([(t[0], t[2]), (t[2], t[3])])
+    assert sum(rows) == 4  # the second call encodes only "delta four"
+    uncached = ClassifierJudge(bi_clf, cache_size=0)
+    expected = uncached.scores([(t[0], t[1]), (t[1], t[2]), (t[0], t[2]), (t[2], t[3])])
+    assert first + second == pytest.approx(expected, abs=1e-6)
+    assert sum(rows) == 4 + 4 and not uncached._cache
+    small = ClassifierJudge(bi_clf, cache_size=2)
+    small.scores([(t[0], t[1]), (t[2], t[3])])
+    assert list(small._cache) == [t[2], t[3]]
+    judge.clear_cache()
+    assert not judge._cache
+
+
 def test_bi_encoder_forward_matches_predict_proba(bi_clf):
     logits = bi_clf(**bi_clf.encode_pairs(PAIRS)).logits
     assert torch.allclose(logits.softmax(-1)[:, 1], torch.tensor(bi_clf.predict_proba(PAIRS)), atol=1e-5)

@@ -49,6 +49,24 @@ def test_train_classifier_smoke_run_saves_a_loadable_classifier(tmp_path):
     assert len(clf.predict_proba([("a cat", "a dog")])) == 1
 
 
+def test_train_classifier_head_only_recipe_saves_fitted_text_features(tmp_path):
+    from darling import PartitionClassifier
+    from darling.partition.classifier import TEXT_FEATURES
+
+    out = tmp_path / "clf"
+    argv = ["train-classifier", "--smoke", "--architecture", "bi_encoder", "--text_features", "all"]
+    assert main([*argv, "--head_only", "--output_dir", str(out)]) == 0
+    clf = PartitionClassifier.from_pretrained(out)
+    assert clf.config.text_features == list(TEXT_FEATURES) and clf.text_featurizer.fitted
+    assert clf.config.metrics["dev_pairs"] > 0
+    assert len(clf.predict_proba([("a cat", "a dog")])) == 1
+
+
+def test_train_classifier_head_only_needs_a_bi_encoder(capsys):
+    assert main(["train-classifier", "--smoke", "--head_only"]) == 2
+    assert "--architecture bi_encoder" in capsys.readouterr().err
+
+
 def test_top_level_help_lists_the_commands(capsys):
     assert main([]) == 2
     out = capsys.readouterr().out
@@ -204,3 +222,13 @@ def test_partition_threshold_overrides_the_classifier_threshold(
     ]
     assert main([*args, "--output", str(out)]) == 0
     assert json.loads(out.read_text())["distinct"] == distinct  # P > 0 always, P > 1 never
+
+
+def test_train_classifier_smoke_run_removes_its_generated_inputs(tmp_path):
+    import glob
+    import tempfile
+
+    pattern = f"{tempfile.gettempdir()}/darling-classifier-smoke-*"
+    before = set(glob.glob(pattern))
+    assert main(["train-classifier", "--smoke", "--output_dir", str(tmp_path / "clf")]) == 0
+    assert set(glob.glob(pattern)) == before

@@ -183,3 +183,25 @@ def test_fast_demo_with_learned_classifier_judge(tmp_path):
     assert 0.0 <= results["classifier"]["threshold"] <= 1.0  # chosen on the dev pairs
     assert results["classifier"]["dev_pairs"] == 32
     assert (tmp_path / PNG_NAME).exists()
+
+
+def test_quiet_libraries_restores_warnings_and_log_levels():
+    import logging
+    import warnings
+
+    from transformers.utils import logging as hf_logging
+
+    from darling.demo.run import quiet_libraries
+
+    logging.getLogger("trl").setLevel(logging.INFO)
+    verbosity = hf_logging.get_verbosity()
+    filters = list(warnings.filters)
+    with quiet_libraries():
+        assert logging.getLogger("trl").level == logging.ERROR
+        assert hf_logging.get_verbosity() == hf_logging.ERROR
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.warn("hidden", UserWarning, stacklevel=1)
+        assert caught == []
+    assert logging.getLogger("trl").level == logging.INFO
+    assert hf_logging.get_verbosity() == verbosity
+    assert warnings.filters == filters

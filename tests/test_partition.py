@@ -248,6 +248,9 @@ def test_cascade_judge_sends_only_unsure_pairs_to_exact():
     pairs = [("1 x", "9 y"), ("9 x", "1 y"), ("5 x", "5 y"), ("5 x", "6 y")]
     assert cascade.equivalent(pairs) == [False, True, True, False]
     assert exact.asked == [("5 x", "5 y"), ("5 x", "6 y")]
+    assert cascade.last_exact_pairs == 2 and cascade.exact_pairs_total == 2
+    cascade.equivalent([("5 x", "7 y"), ("1 x", "2 y")])
+    assert cascade.last_exact_pairs == 1 and cascade.exact_pairs_total == 3
     with pytest.raises(ValueError, match="low <= high"):
         CascadeJudge(Fast(), exact, low=0.9, high=0.1)
 

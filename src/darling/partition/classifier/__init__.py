@@ -16,10 +16,12 @@ from darling.partition.classifier.configuration import (
     PartitionClassifierConfig,
     default_settings,
 )
+from darling.partition.classifier.head_training import train_bi_encoder_head
 from darling.partition.classifier.heads import BiEncoderHead
 from darling.partition.classifier.judge import ClassifierJudge
 from darling.partition.classifier.layout import PairLayout, pad_batch
 from darling.partition.classifier.modeling import PartitionClassifier
+from darling.partition.classifier.text_features import TEXT_FEATURES, TextFeatures
 
 
 def register_auto_classes() -> None:
@@ -41,14 +43,17 @@ __all__ = [
     "MODEL_TYPE",
     "PAIR_LAYOUTS",
     "RELEASED_CLASSIFIERS",
+    "TEXT_FEATURES",
     "BiEncoderHead",
     "ClassifierJudge",
     "PairLayout",
     "PartitionClassifier",
     "PartitionClassifierCardData",
     "PartitionClassifierConfig",
+    "TextFeatures",
     "default_settings",
     "pad_batch",
     "register_auto_classes",
+    "train_bi_encoder_head",
     "write_model_card",
 ]

@@ -49,6 +49,7 @@ class PartitionClassifierCardData:
     max_tokens_per_text: int = 256
     equivalent_label: int = 1
     short_text_rule: str = "overlap"
+    text_features: list[str] | None = None
     darling_version: str = ""
     transformers_version: str = ""
     torch_version: str = ""
@@ -79,6 +80,7 @@ class PartitionClassifierCardData:
             max_tokens_per_text=config.max_tokens_per_text,
             equivalent_label=config.equivalent_label,
             short_text_rule=config.short_text_rule,
+            text_features=list(config.text_features) if config.text_features else None,
             darling_version=darling.__version__,
             transformers_version=transformers.__version__,
             torch_version=torch.__version__,
@@ -87,7 +89,10 @@ class PartitionClassifierCardData:
     @property
     def layout_description(self) -> str:
         if self.architecture == "bi_encoder":
-            return "bi-encoder: each text encoded alone; a symmetric head over the two embeddings"
+            text = "bi-encoder: each text encoded alone; a symmetric head over the two embeddings"
+            if self.text_features:
+                text += f", plus surface text features of the whole texts ({', '.join(self.text_features)})"
+            return text
         if self.pair_layout == "template":
             return f"template `{self.pair_template}`"
         return _LAYOUTS.get(self.pair_layout, self.pair_layout)

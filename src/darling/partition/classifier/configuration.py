@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 from transformers import AutoConfig, PretrainedConfig
 from transformers.configuration_utils import SubConfigSpec
 
+from darling.partition.classifier.text_features import TEXT_FEATURES
 from darling.partition.shortcut import SHORT_TEXT_RULES
 
 MODEL_TYPE = "darling_partition_classifier"
@@ -98,6 +99,10 @@ class PartitionClassifierConfig(PretrainedConfig):
             backbone's ``forward`` accepts them.
         pooling: Bi-encoder pooling: ``"mean"`` (over non-padding tokens) or ``"cls"``.
         head_hidden_size: Bi-encoder head width (defaults to the encoder's hidden size).
+        text_features: Bi-encoder only: surface pair features (word, name and character overlap over
+            the whole text, see :data:`~darling.partition.classifier.text_features.TEXT_FEATURES`)
+            added to the head as a linear term. Their statistics are fitted on the training pairs.
+        text_feature_buckets: Hash slots of the fitted document-frequency tables.
         base_model: Card metadata: the encoder checkpoint the classifier was trained from.
         training_data: Card metadata: the pairs it was trained on (hub dataset id or a description).
         metrics: Card metadata: held-out metrics, e.g. ``{"roc_auc": 0.81, "accuracy": 0.79}``.
@@ -129,6 +134,8 @@ class PartitionClassifierConfig(PretrainedConfig):
     use_token_type_ids: bool | None = None
     pooling: str = "mean"
     head_hidden_size: int | None = None
+    text_features: list[str] | None = None
+    text_feature_buckets: int = 2**20
     base_model: str | None = None
     training_data: str | None = None
     metrics: dict | None = None
@@ -179,10 +186,30 @@ class PartitionClassifierConfig(PretrainedConfig):
             raise ValueError(f"Unknown pooling {self.pooling!r}; choose one of {', '.join(POOLINGS)}.")
         if self.head_hidden_size is not None and self.head_hidden_size < 1:
             raise ValueError(f"head_hidden_size must be >= 1 or None, got {self.head_hidden_size}.")
+        if self.text_features is not None:
+            self._check_text_features()
         if self.metrics is not None and not isinstance(self.metrics, dict):
             raise ValueError(
                 f"metrics must be a dict such as {{'roc_auc': 0.8}}, got {type(self.metrics).__name__}."
             )
+
+    def _check_text_features(self) -> None:
+        names = self.text_features
+        if isinstance(names, str) or not isinstance(names, (list, tuple)):
+            raise ValueError(f"text_features must be a list of feature names, got {names!r}.")
+        unknown = [name for name in names if name not in TEXT_FEATURES]
+        if unknown:
+            raise ValueError(f"Unknown text_features {unknown}; choose from {', '.join(TEXT_FEATURES)}.")
+        if len(set(names)) != len(names):
+            raise ValueError(f"text_features lists a feature twice: {list(names)}.")
+        if names and self.architecture != "bi_encoder":
+            raise ValueError(
+                "text_features feed the bi-encoder head; use architecture='bi_encoder' or text_features=None."
+            )
+        buckets = self.text_feature_buckets
+        if isinstance(buckets, bool) or not isinstance(buckets, int) or buckets < 1:
+            raise ValueError(f"text_feature_buckets must be a positive int, got {buckets!r}.")
+        self.text_features = list(names)
 
     @property
     def layout_template(self) -> str | None:

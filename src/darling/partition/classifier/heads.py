@@ -13,17 +13,26 @@ class BiEncoderHead(nn.Module):
     The learned cosine term (``scale * cos(u, v) + bias`` added to the "equivalent" logit) starts the
     untrained classifier as a cosine-similarity judge (P = 0.5 at cosine 0.5); the MLP's output layer
     starts at zero and learns what cosine misses.
+
+    With ``num_text_features > 0``, a linear term over standardized surface features of the pair (see
+    :mod:`darling.partition.classifier.text_features`) is added to the "equivalent" logit too; its
+    weights start at zero.
     """
 
-    def __init__(self, hidden_size: int, head_hidden_size: int, equivalent_label: int) -> None:
+    def __init__(
+        self, hidden_size: int, head_hidden_size: int, equivalent_label: int, num_text_features: int = 0
+    ) -> None:
         super().__init__()
         self.dense = nn.Linear(4 * hidden_size, head_hidden_size)
         self.out = nn.Linear(head_hidden_size, 2)
         self.cos_scale = nn.Parameter(torch.tensor(10.0))
         self.cos_bias = nn.Parameter(torch.tensor(-5.0))
+        self.text_weights = nn.Linear(num_text_features, 1, bias=False) if num_text_features else None
         self.equivalent_label = equivalent_label
 
-    def forward(self, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, u: torch.Tensor, v: torch.Tensor, text_features: torch.Tensor | None = None
+    ) -> torch.Tensor:
         def one_order(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
             features = torch.cat([x, y, (x - y).abs(), x * y], dim=-1)
             return self.out(F.gelu(self.dense(features)))
@@ -32,4 +41,9 @@ class BiEncoderHead(nn.Module):
         cosine = F.cosine_similarity(u.float(), v.float(), dim=-1).to(logits.dtype)
         evidence = torch.zeros_like(logits)
         evidence[:, self.equivalent_label] = self.cos_scale * cosine + self.cos_bias
+        if self.text_weights is not None:
+            if text_features is None:
+                raise ValueError("This head takes text features; build batches with clf.encode_pairs(pairs).")
+            features = text_features.to(device=logits.device, dtype=self.text_weights.weight.dtype)
+            evidence[:, self.equivalent_label] += self.text_weights(features).squeeze(-1).to(logits.dtype)
         return logits + evidence

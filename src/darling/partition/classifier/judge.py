@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from darling.partition.judges import ScoreJudge
 
@@ -22,6 +23,9 @@ class ClassifierJudge(ScoreJudge):
         threshold: Overrides ``classifier.config.threshold``.
         batch_size: Pairs per forward pass.
         show_progress: Show a progress bar on long calls.
+        cache_size: Bi-encoder only: embeddings of this many most recent texts are kept, so the
+            rounds of one partition encode each text once; 0 disables the cache. The classifier is
+            assumed frozen while the judge is used: call :meth:`clear_cache` after changing its weights.
 
     Example:
         >>> from darling.partition import partition
@@ -37,6 +41,7 @@ class ClassifierJudge(ScoreJudge):
         threshold: float | None = None,
         batch_size: int = 32,
         show_progress: bool = False,
+        cache_size: int = 4096,
     ) -> None:
         if not hasattr(classifier, "predict_proba"):
             raise TypeError(f"ClassifierJudge needs a PartitionClassifier, got {type(classifier).__name__}.")
@@ -49,9 +54,25 @@ class ClassifierJudge(ScoreJudge):
         self.show_progress = show_progress
         self.short_text_rule = classifier.config.short_text_rule
         self.name = "partition_classifier"
+        self.cache_size = cache_size
+        self._cache: OrderedDict[str, Any] = OrderedDict()
+
+    def clear_cache(self) -> None:
+        """Forgets the cached bi-encoder embeddings (after the classifier's weights changed)."""
+        self._cache.clear()
 
     def scores(self, pairs: Sequence[tuple[str, str]]) -> list[float]:
         """P(equivalent) of each pair."""
-        return self.classifier.predict_proba(
-            pairs, batch_size=self.batch_size, show_progress=self.show_progress
+        use_cache = self.cache_size > 0 and self.classifier.config.architecture == "bi_encoder"
+        probs = self.classifier.predict_proba(
+            pairs,
+            batch_size=self.batch_size,
+            show_progress=self.show_progress,
+            embeddings=self._cache if use_cache else None,
         )
+        if use_cache:
+            for text in dict.fromkeys(t for pair in pairs for t in pair):
+                self._cache.move_to_end(text)
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+        return probs

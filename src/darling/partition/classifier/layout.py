@@ -134,7 +134,8 @@ def pad_batch(
     """Right-pads a list of per-example features to the longest in the batch.
 
     Keys ending in ``input_ids`` are padded with ``pad_token_id``; their ``attention_mask`` (and
-    ``token_type_ids``) partners with 0. Bi-encoder rows carry ``input_ids_b``/``attention_mask_b`` too.
+    ``token_type_ids``) partners with 0. Bi-encoder rows carry ``input_ids_b``/``attention_mask_b`` too,
+    and may carry ``text_features`` (floats of a fixed length, stacked unpadded).
 
     Args:
         rows: Features of each example, as lists of ints.
@@ -154,10 +155,17 @@ def pad_batch(
             continue
         width = max(len(row[ids_key]) for row in rows)
         for key in [k for k in keys if k.endswith(suffix) and (suffix or not k.endswith("_b"))]:
+            if key == "text_features":
+                continue
             value = pad_token_id if key == ids_key else 0
             out[key] = [list(row[key]) + [value] * (width - len(row[key])) for row in rows]
+    if "text_features" in rows[0]:
+        out["text_features"] = [list(row["text_features"]) for row in rows]
     if return_tensors == "pt":
-        out = {key: torch.tensor(value, dtype=torch.long) for key, value in out.items()}
+        out = {
+            key: torch.tensor(value, dtype=torch.float32 if key == "text_features" else torch.long)
+            for key, value in out.items()
+        }
     elif return_tensors is not None:
         raise ValueError(f"return_tensors must be 'pt' or None, got {return_tensors!r}.")
     return BatchEncoding(out)

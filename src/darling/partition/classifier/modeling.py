@@ -10,7 +10,7 @@ from __future__ import annotations
 import inspect
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import MutableMapping, Sequence
 from typing import Any
 
 import torch
@@ -41,6 +41,7 @@ from darling.partition.classifier.loading import (
     position_limit,
     sequence_classifier_parts,
 )
+from darling.partition.classifier.text_features import TextFeatures
 
 Pair = tuple[str, str]
 
@@ -97,9 +98,15 @@ class PartitionClassifier(PreTrainedModel):
             backbone.set_attn_implementation(self.config._attn_implementation)
         self.backbone = backbone
         self.config.encoder = backbone.config  # one config object: edits to either are saved
+        self.text_featurizer = None
         if config.architecture == "bi_encoder":
             hidden = backbone.config.hidden_size
-            self.head = BiEncoderHead(hidden, config.head_hidden_size or hidden, config.equivalent_label)
+            names = config.text_features or []
+            self.head = BiEncoderHead(
+                hidden, config.head_hidden_size or hidden, config.equivalent_label, len(names)
+            )
+            if names:
+                self.text_featurizer = TextFeatures(names, config.text_feature_buckets)
         self._tokens_limit = max_tokens_limit(backbone, config.architecture)
         self._check_length()
         if config.use_token_type_ids is not None:
@@ -176,7 +183,7 @@ class PartitionClassifier(PreTrainedModel):
         unique = list(dict.fromkeys(text for pair in pairs for text in pair))
         if self.config.architecture == "bi_encoder":
             ids = dict(zip(unique, layout.singles(unique)))
-            return [
+            rows = [
                 {
                     "input_ids": ids[a],
                     "attention_mask": [1] * len(ids[a]),
@@ -185,6 +192,10 @@ class PartitionClassifier(PreTrainedModel):
                 }
                 for a, b in pairs
             ]
+            if self.text_featurizer is not None:
+                for row, features in zip(rows, self.text_featurizer(pairs).tolist()):
+                    row["text_features"] = features
+            return rows
         pieces = dict(zip(unique, layout.text_ids(unique)))
         rows = []
         for a, b in pairs:
@@ -234,6 +245,7 @@ class PartitionClassifier(PreTrainedModel):
         """
         features = list(features)
         model_keys = {"input_ids", "attention_mask", "token_type_ids", "input_ids_b", "attention_mask_b"}
+        model_keys.add("text_features")
         batch = pad_batch(
             [{k: v for k, v in f.items() if k in model_keys} for f in features],
             self.pad_token_id,
@@ -267,6 +279,7 @@ class PartitionClassifier(PreTrainedModel):
         labels: torch.Tensor | None = None,
         input_ids_b: torch.Tensor | None = None,
         attention_mask_b: torch.Tensor | None = None,
+        text_features: torch.Tensor | None = None,
         **kwargs: Any,
     ) -> SequenceClassifierOutput:
         """Logits of (different, equivalent) for a batch from :meth:`encode_pairs`.
@@ -279,6 +292,8 @@ class PartitionClassifier(PreTrainedModel):
                 cross-entropy ``loss``.
             input_ids_b: Bi-encoder only: text-b inputs.
             attention_mask_b: Bi-encoder only: mask of ``input_ids_b``.
+            text_features: Bi-encoder with ``config.text_features`` only: standardized pair features
+                (from :meth:`encode_pairs`), shape (batch, number of features).
             **kwargs: Passed to a cross-encoder backbone.
 
         Returns:
@@ -303,7 +318,7 @@ class PartitionClassifier(PreTrainedModel):
                 attention_mask_b = torch.ones_like(input_ids_b)
             u = self.embed_inputs(input_ids, attention_mask)
             v = self.embed_inputs(input_ids_b, attention_mask_b)
-            logits = self.head(u, v)
+            logits = self.head(u, v, text_features)
         loss = None
         if labels is not None:
             loss = F.cross_entropy(logits.float(), labels.to(logits.device).long())
@@ -317,6 +332,12 @@ class PartitionClassifier(PreTrainedModel):
             init.zeros_(module.out.bias)
             init.constant_(module.cos_scale, 10.0)
             init.constant_(module.cos_bias, -5.0)
+            if module.text_weights is not None:
+                init.zeros_(module.text_weights.weight)
+        elif isinstance(module, TextFeatures):
+            for name in ("word_df", "char_df", "n_docs", "mean"):
+                init.zeros_(getattr(module, name))
+            init.ones_(module.std)
 
     # ----------------------------------------------------------------------------------------------
     # Inference
@@ -331,7 +352,11 @@ class PartitionClassifier(PreTrainedModel):
 
     @torch.no_grad()
     def predict_proba(
-        self, pairs: Sequence[Pair], batch_size: int = 32, show_progress: bool = False
+        self,
+        pairs: Sequence[Pair],
+        batch_size: int = 32,
+        show_progress: bool = False,
+        embeddings: MutableMapping[str, torch.Tensor] | None = None,
     ) -> list[float]:
         """P(equivalent) for each ``(a, b)`` pair, in input order.
 
@@ -343,6 +368,9 @@ class PartitionClassifier(PreTrainedModel):
             pairs: ``(a, b)`` pairs of strings.
             batch_size: Sequences per forward pass.
             show_progress: Show a progress bar.
+            embeddings: Bi-encoder only: a text -> embedding mapping to reuse and fill in (texts found
+                in it are not encoded again, new ones are added). The classifier's weights must not
+                change while a mapping is reused. Ignored by a cross-encoder.
 
         Returns:
             One probability per pair (``[]`` for no pairs).
@@ -360,7 +388,7 @@ class PartitionClassifier(PreTrainedModel):
         self.eval()
         try:
             if self.config.architecture == "bi_encoder":
-                logits = self._bi_encoder_logits(pairs, batch_size, show_progress)
+                logits = self._bi_encoder_logits(pairs, batch_size, show_progress, embeddings)
             else:
                 rows = self._rows(pairs)
                 logits = torch.empty(len(rows), 2)
@@ -387,15 +415,41 @@ class PartitionClassifier(PreTrainedModel):
             out[index] = self.embed_inputs(batch["input_ids"], batch["attention_mask"]).float().cpu()
         return out
 
-    def _bi_encoder_logits(self, pairs: list[Pair], batch_size: int, show_progress: bool) -> torch.Tensor:
+    def _bi_encoder_logits(
+        self,
+        pairs: list[Pair],
+        batch_size: int,
+        show_progress: bool,
+        known: MutableMapping[str, torch.Tensor] | None = None,
+    ) -> torch.Tensor:
         unique = list(dict.fromkeys(text for pair in pairs for text in pair))
+        known = {} if known is None else known
+        missing = [text for text in unique if text not in known]
+        if missing:
+            fresh = self.embed(missing, batch_size=batch_size, show_progress=show_progress)
+            known.update(zip(missing, fresh))
         position = {text: i for i, text in enumerate(unique)}
-        emb = self.embed(unique, batch_size=batch_size, show_progress=show_progress).to(
-            self.device, self.dtype
-        )
+        emb = torch.stack([known[text] for text in unique]).to(self.device, self.dtype)
         u = emb[[position[a] for a, _ in pairs]]
         v = emb[[position[b] for _, b in pairs]]
-        return self.head(u, v).float().cpu()
+        features = self.text_featurizer(pairs).to(self.device) if self.text_featurizer is not None else None
+        return self.head(u, v, features).float().cpu()
+
+    def fit_text_features(self, pairs: Sequence[Pair]) -> None:
+        """Fits the surface-feature statistics (document frequencies, feature mean and spread) on ``pairs``.
+
+        Only for a bi-encoder built with ``text_features``; the trainers call it on their training
+        pairs when the statistics are not fitted yet. Labels are not used.
+
+        Raises:
+            ValueError: If this classifier has no text features, or ``pairs`` is empty or malformed.
+        """
+        if self.text_featurizer is None:
+            raise ValueError(
+                "This classifier has no text features; build it with "
+                "PartitionClassifier.from_encoder(..., architecture='bi_encoder', text_features=[...])."
+            )
+        self.text_featurizer.fit(check_pairs(pairs))
 
     def as_judge(
         self, threshold: float | None = None, batch_size: int = 32, show_progress: bool = False

@@ -278,6 +278,8 @@ class PartitionClassifierTrainer(Trainer):
         train_features = eval_features = None
         if train_dataset is not None:
             pairs, labels = _pairs_and_labels(train_dataset, self.text_columns, label_column)
+            if model.text_featurizer is not None and not model.text_featurizer.fitted:
+                model.fit_text_features(pairs)
             if getattr(args, "class_weighting", "balanced") == "balanced":
                 self.class_weights = class_weights(labels)
             if self.both_orders:
