@@ -300,7 +300,9 @@ def test_bi_encoder_is_symmetric(bi_clf):
     assert torch.allclose(logits, swapped, atol=1e-5)
 
 
-def test_bi_encoder_encodes_each_distinct_text_once(bi_clf, monkeypatch):
+@pytest.fixture
+def encoded_rows(bi_clf, monkeypatch):
+    """Counts the texts the bi-encoder's backbone encodes (one entry per forward pass)."""
     rows = []
     original = bi_clf.backbone.forward
 
@@ -309,21 +311,19 @@ def test_bi_encoder_encodes_each_distinct_text_once(bi_clf, monkeypatch):
         return original(*args, **kwargs)
 
     monkeypatch.setattr(bi_clf.backbone, "forward", spy)
+    return rows
+
+
+def test_bi_encoder_encodes_each_distinct_text_once(bi_clf, encoded_rows):
+    rows = encoded_rows
     texts = ["alpha one", "beta two", "gamma three", "delta four"]
     pairs = [(texts[i], texts[j]) for i in range(4) for j in range(4) if i != j]
     bi_clf.predict_proba(pairs, batch_size=64)
     assert sum(rows) == 4
 
 
-def test_bi_encoder_judge_reuses_embeddings_across_calls(bi_clf, monkeypatch):
-    rows = []
-    original = bi_clf.backbone.forward
-
-    def spy(*args, **kwargs):
-        rows.append(kwargs["input_ids"].shape[0])
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(bi_clf.backbone, "forward", spy)
+def test_bi_encoder_judge_reuses_embeddings_across_calls(bi_clf, encoded_rows):
+    rows = encoded_rows
     t = ["alpha one", "beta two", "gamma three", "delta four"]
     judge = ClassifierJudge(bi_clf)
     first = judge.scores([(t[0], t[1]), (t[1], t[2])])

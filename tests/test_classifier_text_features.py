@@ -303,3 +303,14 @@ def test_a_low_precision_cast_keeps_the_document_frequencies_exact(fitted_clf):
     assert torch.equal(fitted_clf.text_featurizer.char_df, char_df)
     after = torch.tensor(fitted_clf.predict_proba(pairs))
     assert torch.allclose(before, after, atol=0.05)
+
+
+def test_loading_other_statistics_refreshes_the_idf():
+    first, second = TextFeatures(["word_tfidf"], 2**12), TextFeatures(["word_tfidf"], 2**12)
+    first.fit([("red apple", "green apple"), ("red car", "blue car")])
+    second.fit([("apple pie", "apple tart"), ("apple juice", "apple cake")])
+    probe = [("red apple pie", "green apple tart")]
+    before = first.raw(probe)
+    first.load_state_dict(second.state_dict())
+    assert torch.allclose(first.raw(probe), second.raw(probe))
+    assert not torch.allclose(before, first.raw(probe))

@@ -19,13 +19,14 @@ The TF-IDF document frequencies are fitted on the training texts and stored, has
 from __future__ import annotations
 
 import itertools
-import math
 import re
 import zlib
 from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -94,10 +95,14 @@ def _jaccard(a: frozenset, b: frozenset) -> float:
     return len(a & b) / union if union else 1.0
 
 
-def _tfidf(counts: dict[int, int], idf: Sequence[float]) -> dict[int, float]:
-    weights = {key: (1.0 + math.log(count)) * idf[key] for key, count in counts.items()}
-    norm = math.sqrt(sum(w * w for w in weights.values()))
-    return {key: w / norm for key, w in weights.items()} if norm else {}
+def _tfidf(counts: dict[int, int], idf: np.ndarray) -> dict[int, float]:
+    if not counts:
+        return {}
+    keys = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+    tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+    weights = (1.0 + np.log(tf)) * idf[keys]
+    norm = float(np.sqrt((weights * weights).sum()))
+    return dict(zip(keys.tolist(), (weights / norm).tolist())) if norm else {}
 
 
 def _cosine(a: dict[int, float], b: dict[int, float]) -> float:
@@ -130,8 +135,7 @@ class TextFeatures(nn.Module):
         self.register_buffer("n_docs", torch.zeros((), dtype=torch.int32))
         self.register_buffer("mean", torch.zeros(len(self.names)))
         self.register_buffer("std", torch.ones(len(self.names)))
-        self._idf: tuple[list[float], list[float]] | None = None
-        self._idf_docs = -1.0
+        self._idf: tuple[np.ndarray, np.ndarray] | None = None
 
     @property
     def fitted(self) -> bool:
@@ -153,23 +157,26 @@ class TextFeatures(nn.Module):
             out[text] = stats
         return out
 
-    def _idf_lists(self) -> tuple[list[float], list[float]]:
-        docs = float(int(self.n_docs))
-        if self._idf is None or self._idf_docs != docs:
-            # Smoothed IDF, log((1 + N) / (1 + df)) + 1, as plain lists: indexing them is fast in Python.
+    def _idf_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        # Smoothed IDF, log((1 + N) / (1 + df)) + 1; fit() and loading a state dict drop the cached copy.
+        if self._idf is None:
+            docs = float(int(self.n_docs))
             self._idf = tuple(
-                (torch.log((1.0 + docs) / (1.0 + df.float().cpu())) + 1.0).tolist()
+                np.log((1.0 + docs) / (1.0 + df.cpu().numpy().astype(np.float64))) + 1.0
                 for df in (self.word_df, self.char_df)
             )
-            self._idf_docs = docs
         return self._idf
+
+    def _load_from_state_dict(self, *args: Any, **kwargs: Any) -> None:
+        self._idf = None
+        super()._load_from_state_dict(*args, **kwargs)
 
     def raw(
         self, pairs: Sequence[tuple[str, str]], stats: dict[str, TextStats] | None = None
     ) -> torch.Tensor:
         """Unstandardized features of each pair, shape ``(len(pairs), len(names))``."""
         stats = stats if stats is not None else self.analyze([t for pair in pairs for t in pair])
-        word_idf, char_idf = self._idf_lists()
+        word_idf, char_idf = self._idf_arrays()
         vectors: dict[tuple[str, str], dict[int, float]] = {}
 
         def vector(text: str, kind: str) -> dict[int, float]:
