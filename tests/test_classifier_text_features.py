@@ -314,3 +314,31 @@ def test_loading_other_statistics_refreshes_the_idf():
     first.load_state_dict(second.state_dict())
     assert torch.allclose(first.raw(probe), second.raw(probe))
     assert not torch.allclose(before, first.raw(probe))
+
+
+def test_agreement_benchmark_runs_on_a_tiny_classifier(tmp_path, fitted_clf, capsys):
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    fitted_clf.save_pretrained(tmp_path / "clf")
+    data = tmp_path / "generations"
+    data.mkdir()
+    rng = random.Random(0)
+    with open(data / "tiny.jsonl", "w") as handle:
+        for _ in range(3):
+            name, place = rng.choice(NAMES), rng.choice(PLACES)
+            texts = [_story(rng, name, place) for _ in range(3)] + [_story(rng, "Zed", "Nowhere")]
+            handle.write(json.dumps({"generations": texts, "partition": [0, 0, 0, 1]}) + "\n")
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "classifier_agreement.py"
+    spec = importlib.util.spec_from_file_location("classifier_agreement", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert (
+        module.main(["--classifier", str(tmp_path / "clf"), "--data-dir", str(data), "--threads", "1"]) == 0
+    )
+    out = capsys.readouterr().out
+    assert "3 groups, 18 pairs; NoveltyBench calls 50.0% of pairs equivalent" in out
+    assert "ROC AUC of P(equivalent)" in out
+    assert "| own (" in out and "| share-matched (" in out
+    assert module.main(["--classifier", str(tmp_path / "clf"), "--data-dir", str(tmp_path / "none")]) == 2
