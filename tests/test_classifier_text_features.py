@@ -236,6 +236,11 @@ def test_head_training_learns_what_the_surface_features_show(encoder_tokenizer):
     after = clf.backbone.state_dict()
     assert all(torch.equal(encoder_before[k], after[k]) for k in encoder_before)
     assert all(p.requires_grad for p in clf.parameters())
+    # Parameters the user froze before stay frozen.
+    clf.backbone.embeddings.requires_grad_(False)
+    train_bi_encoder_head(clf, train_pairs, train_labels, show_progress=False)
+    assert not any(p.requires_grad for p in clf.backbone.embeddings.parameters())
+    assert clf.head.text_weights.weight.requires_grad
     # Precomputed embeddings give the same probabilities as predict_proba.
     cache = dict(zip([t for p in test_pairs for t in p], clf.embed([t for p in test_pairs for t in p])))
     assert head_probabilities(clf, test_pairs, cache) == pytest.approx(

@@ -149,6 +149,7 @@ def train_bi_encoder_head(
         penalized.append(head.text_weights.weight)
     if train_mlp:
         penalized += list(head.dense.parameters()) + list(head.out.parameters())
+    trainable = {param: param.requires_grad for param in clf.parameters()}
     for param in clf.parameters():
         param.requires_grad_(False)
     for param in params + penalized:
@@ -182,8 +183,8 @@ def train_bi_encoder_head(
     try:
         optimizer.step(closure)
     finally:
-        for param in clf.parameters():
-            param.requires_grad_(True)
+        for param, flag in trainable.items():
+            param.requires_grad_(flag)
 
     if y_dev is not None and len(dev_pairs) and 0 < y_dev.sum() < len(y_dev):
         probs = head_probabilities(clf, dev_pairs, embeddings)
