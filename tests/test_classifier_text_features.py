@@ -255,6 +255,21 @@ def test_head_training_without_dev_keeps_threshold_half(encoder_tokenizer):
     assert metrics["threshold"] == 0.5 and metrics["train_pairs"] == 30
 
 
+def test_head_training_with_a_fixed_threshold_reports_dev_metrics_at_it(encoder_tokenizer):
+    pairs, labels = _synthetic_pairs(5, 30)
+    dev_pairs, dev_labels = _synthetic_pairs(9, 20)
+    clf = _bi_clf(encoder_tokenizer, features=["word_jaccard"])
+    metrics = train_bi_encoder_head(
+        clf, pairs, labels, dev_pairs, dev_labels, threshold=0.5, show_progress=False
+    )
+    assert metrics["threshold"] == 0.5 == clf.config.threshold and metrics["dev_pairs"] == 20
+    probs = np.array(clf.predict_proba(dev_pairs))
+    expected = np.mean((probs > 0.5) == np.array(dev_labels, dtype=bool))
+    assert metrics["accuracy"] == pytest.approx(expected, abs=1e-4)
+    with pytest.raises(ValueError, match="threshold must be in"):
+        train_bi_encoder_head(clf, pairs, labels, threshold=1.5, show_progress=False)
+
+
 def test_head_training_rejects_bad_input(encoder_tokenizer, cross_clf):
     pairs, labels = _synthetic_pairs(6, 10)
     clf = _bi_clf(encoder_tokenizer)

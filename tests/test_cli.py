@@ -60,11 +60,16 @@ def test_train_classifier_head_only_recipe_saves_fitted_text_features(tmp_path):
     assert clf.config.text_features == list(TEXT_FEATURES) and clf.text_featurizer.fitted
     assert clf.config.metrics["dev_pairs"] > 0
     assert len(clf.predict_proba([("a cat", "a dog")])) == 1
+    balanced = tmp_path / "balanced"
+    assert main([*argv, "--head_only", "--threshold_rule", "balanced", "--output_dir", str(balanced)]) == 0
+    assert PartitionClassifier.from_pretrained(balanced).config.threshold == 0.5
 
 
 def test_train_classifier_head_only_needs_a_bi_encoder(capsys):
     assert main(["train-classifier", "--smoke", "--head_only"]) == 2
     assert "--architecture bi_encoder" in capsys.readouterr().err
+    assert main(["train-classifier", "--smoke", "--threshold_rule", "median"]) == 2
+    assert "--threshold_rule must be 'dev' or 'balanced'" in capsys.readouterr().err
 
 
 def test_top_level_help_lists_the_commands(capsys):

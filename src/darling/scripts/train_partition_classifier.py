@@ -20,7 +20,7 @@ Other ways to run it:
         --max_tokens_per_text 256 --output_dir minilm-partition-classifier
     # the fast CPU recipe: frozen MiniLM + surface text features, only the head fitted (minutes)
     darling train-classifier --model_name_or_path minilm --architecture bi_encoder \\
-        --text_features all --head_only --output_dir minilm-partition-classifier
+        --text_features all --head_only --threshold_rule balanced --output_dir minilm-partition-classifier
     # several GPUs
     accelerate launch examples/train_partition_classifier.py --per_device_train_batch_size 8 \\
         --gradient_accumulation_steps 1
@@ -95,6 +95,13 @@ class ClassifierScriptArguments:
     text_features: list[str] | None = field(
         default=None,
         metadata={"help": "Bi-encoder surface features (names from TEXT_FEATURES, or 'all')."},
+    )
+    threshold_rule: str = field(
+        default="dev",
+        metadata={
+            "help": "--head_only: 'dev' (threshold maximizing balanced accuracy on the dev split) or "
+            "'balanced' (0.5, the class-balanced loss's decision point; measured better with ~100 dev pairs)."
+        },
     )
     head_only: bool = field(
         default=False,
@@ -179,6 +186,8 @@ def _run(
     features = script_args.text_features
     if features:
         settings["text_features"] = list(TEXT_FEATURES) if features == ["all"] else features
+    if script_args.threshold_rule not in ("dev", "balanced"):
+        raise ValueError(f"--threshold_rule must be 'dev' or 'balanced', got {script_args.threshold_rule!r}.")
     if script_args.head_only and script_args.architecture != "bi_encoder":
         raise ValueError("--head_only fits a bi-encoder's head; add --architecture bi_encoder.")
     clf = PartitionClassifier.from_encoder(encoder, architecture=script_args.architecture, **settings)
@@ -188,7 +197,7 @@ def _run(
     pairs = load_pairs(script_args.dataset, split=script_args.dataset_split)
     train, dev = split_pairs(pairs, dev_size=script_args.dev_size, seed=training_args.seed)
     if script_args.head_only:
-        return _train_head(clf, train, dev, training_args)
+        return _train_head(clf, train, dev, training_args, script_args.threshold_rule)
     trainer = PartitionClassifierTrainer(clf, training_args, train_dataset=train, eval_dataset=dev)
     trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
     trainer.save_model(training_args.output_dir)
@@ -198,13 +207,21 @@ def _run(
     return trainer
 
 
-def _train_head(clf: PartitionClassifier, train, dev, training_args) -> PartitionClassifier:
+def _train_head(
+    clf: PartitionClassifier, train, dev, training_args, threshold_rule: str
+) -> PartitionClassifier:
     def rows(data):
         return list(zip(data["generation_0"], data["generation_1"])), [int(v) for v in data["similar"]]
 
     (train_pairs, train_labels), (dev_pairs, dev_labels) = rows(train), rows(dev)
     metrics = train_bi_encoder_head(
-        clf, train_pairs, train_labels, dev_pairs, dev_labels, show_progress=not training_args.disable_tqdm
+        clf,
+        train_pairs,
+        train_labels,
+        dev_pairs,
+        dev_labels,
+        show_progress=not training_args.disable_tqdm,
+        threshold=0.5 if threshold_rule == "balanced" else None,
     )
     clf.save_pretrained(training_args.output_dir)
     print(f"threshold={clf.config.threshold:.4f} dev metrics: {metrics}")
