@@ -156,7 +156,7 @@ def main(argv=None) -> int:
 
     def fresh_judge():
         """A new judge with nothing cached, so every timed run pays for its own encoding."""
-        text_features._CACHE.clear()
+        text_features.clear_cache()
         return clf.as_judge(batch_size=args.batch_size)
 
     def prob(a, b):
@@ -168,7 +168,7 @@ def main(argv=None) -> int:
     loop_by_mode = {}
     for mode in ("all_pairs", "greedy"):
         loop, loop_times = [], []
-        text_features._CACHE.clear()
+        text_features.clear_cache()
         for g in tqdm(groups, desc=f"loop {mode}"):
             start = time.perf_counter()
             loop.append(loop_partition(g, prob, threshold, rule, mode))

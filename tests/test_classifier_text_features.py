@@ -111,6 +111,16 @@ def test_rare_shared_words_weigh_more_than_common_ones():
     assert rare > common
 
 
+def test_text_statistics_are_cached_per_process_and_can_be_cleared():
+    from darling.partition.classifier import text_features
+
+    featurizer = TextFeatures(["word_jaccard"], buckets=2**10)
+    first = featurizer.analyze(["cached text"])["cached text"]
+    assert TextFeatures(["length_ratio"], buckets=2**10).analyze(["cached text"])["cached text"] is first
+    text_features.clear_cache()
+    assert featurizer.analyze(["cached text"])["cached text"] is not first
+
+
 def test_hashing_is_stable_across_processes():
     stats = analyze("Hello", 2**20)
     assert stats.word_counts == {zlib.crc32(b"hello") % 2**20: 1}

@@ -22,6 +22,7 @@ from darling.partition.classifier.training import (
     PartitionClassifierTrainingArguments,
     balanced_accuracy,
     choose_threshold,
+    class_indices,
     class_weights,
     freeze_layers,
     kfold_indices,
@@ -166,6 +167,16 @@ def test_trainer_loss_weights_the_minority_class(tmp_path, cross_clf):
         cross_clf, _args(tmp_path, class_weighting="none"), train_dataset=PAIRS
     )
     assert unweighted.class_weights is None
+
+
+def test_class_weights_follow_the_class_index_when_equivalent_label_is_zero(tmp_path, cross_clf):
+    cross_clf.config.equivalent_label = 0
+    trainer = PartitionClassifierTrainer(cross_clf, _args(tmp_path), train_dataset=PAIRS)
+    # Class 0 now means "equivalent" (the 2 similar pairs): it carries their weight, 1.5.
+    assert trainer.class_weights.tolist() == pytest.approx([1.5, 0.75])
+    assert [trainer.train_dataset[i]["labels"] for i in range(2)] == [0, 1]
+    assert class_indices([1, 0, 1], equivalent_label=0) == [0, 1, 0]
+    assert class_indices([1, 0, 1], equivalent_label=1) == [1, 0, 1]
 
 
 # --- data ----------------------------------------------------------------------------------------

@@ -301,3 +301,15 @@ def test_embedding_judge_encodes_each_text_once_across_rounds():
         is False
     )
     assert len(encoded) == 4  # both texts came from the cache
+
+
+def test_keep_recent_moves_used_keys_to_the_end_and_drops_the_oldest():
+    from collections import OrderedDict
+
+    from darling.partition._lru import keep_recent
+
+    cache = OrderedDict((k, k) for k in "abcd")
+    keep_recent(cache, ["b", "zz"], max_size=3)  # an absent key is ignored
+    assert list(cache) == ["c", "d", "b"]
+    keep_recent(cache, [], max_size=0)
+    assert not cache

@@ -18,6 +18,7 @@ from typing import Any
 
 import torch
 
+from darling.partition._lru import keep_recent
 from darling.partition._validation import check_pairs
 
 Pair = tuple[str, str]
@@ -253,11 +254,8 @@ class EmbeddingJudge(ScoreJudge):
         fresh = dict(zip(missing, self.embed(missing))) if missing else {}
         vectors = {text: fresh[text] if text in fresh else self._cache[text] for text in unique}
         if self.cache_size > 0:
-            for text in unique:
-                self._cache[text] = vectors[text]
-                self._cache.move_to_end(text)
-            while len(self._cache) > self.cache_size:
-                self._cache.popitem(last=False)
+            self._cache.update(fresh)
+            keep_recent(self._cache, unique, self.cache_size)
         left = torch.stack([vectors[a] for a, _ in pairs])
         right = torch.stack([vectors[b] for _, b in pairs])
         return (left * right).sum(-1).float().cpu().tolist()

@@ -42,9 +42,11 @@ from trl import TrlParser
 
 from darling.partition.classifier import TEXT_FEATURES, PartitionClassifier, train_bi_encoder_head
 from darling.partition.classifier.training import (
+    PAIR_COLUMNS,
     PartitionClassifierTrainer,
     PartitionClassifierTrainingArguments,
     load_pairs,
+    pairs_and_labels,
     split_pairs,
 )
 
@@ -210,10 +212,8 @@ def _run(
 def _train_head(
     clf: PartitionClassifier, train, dev, training_args, threshold_rule: str
 ) -> PartitionClassifier:
-    def rows(data):
-        return list(zip(data["generation_0"], data["generation_1"])), [int(v) for v in data["similar"]]
-
-    (train_pairs, train_labels), (dev_pairs, dev_labels) = rows(train), rows(dev)
+    train_pairs, train_labels = pairs_and_labels(train, PAIR_COLUMNS[:2], PAIR_COLUMNS[2])
+    dev_pairs, dev_labels = pairs_and_labels(dev, PAIR_COLUMNS[:2], PAIR_COLUMNS[2])
     metrics = train_bi_encoder_head(
         clf,
         train_pairs,

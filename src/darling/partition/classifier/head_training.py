@@ -30,6 +30,7 @@ import torch
 from darling.partition._validation import check_pairs
 from darling.partition.classifier.modeling import PartitionClassifier
 from darling.partition.classifier.pair_metrics import choose_threshold, pair_metrics
+from darling.partition.classifier.training import class_indices, class_weights, weighted_cross_entropy
 
 Pair = tuple[str, str]
 
@@ -53,9 +54,7 @@ def embed_texts(
 ) -> dict[str, torch.Tensor]:
     """Bi-encoder embeddings of the distinct ``texts``, reusing those already in ``embeddings``."""
     known = dict(embeddings or {})
-    missing = [t for t in dict.fromkeys(texts) if t not in known]
-    if missing:
-        known.update(zip(missing, clf.embed(missing, batch_size=batch_size, show_progress=show_progress)))
+    clf._embed_missing(texts, known, batch_size, show_progress)
     return known
 
 
@@ -63,12 +62,7 @@ def head_logits(
     clf: PartitionClassifier, pairs: Sequence[Pair], embeddings: Mapping[str, torch.Tensor]
 ) -> torch.Tensor:
     """Head logits of ``pairs`` from precomputed embeddings (with gradients through the head only)."""
-    u = torch.stack([embeddings[a] for a, _ in pairs]).to(clf.device, clf.dtype)
-    v = torch.stack([embeddings[b] for _, b in pairs]).to(clf.device, clf.dtype)
-    features = None
-    if clf.text_featurizer is not None:
-        features = clf.text_featurizer(pairs).to(clf.device)
-    return clf.head(u, v, features).float()
+    return clf._head_logits(pairs, embeddings).float()
 
 
 def head_probabilities(
@@ -161,14 +155,9 @@ def train_bi_encoder_head(
     for param in params + penalized:
         param.requires_grad_(True)
 
-    target = torch.tensor(
-        [clf.config.equivalent_label if label == 1 else 1 - clf.config.equivalent_label for label in y],
-        device=clf.device,
-    )
-    counts = np.bincount(y, minlength=2)
-    weights = torch.tensor(len(y) / (2.0 * counts), dtype=torch.float32, device=clf.device)
-    if clf.config.equivalent_label == 0:
-        weights = weights.flip(0)
+    classes = class_indices(y.tolist(), clf.config.equivalent_label)
+    target = torch.tensor(classes, device=clf.device)
+    weights = class_weights(classes)
     optimizer = torch.optim.LBFGS(params + penalized, max_iter=max_iter, line_search_fn="strong_wolfe")
 
     with torch.no_grad():
@@ -181,7 +170,7 @@ def train_bi_encoder_head(
     def closure() -> torch.Tensor:
         optimizer.zero_grad()
         logits = head(u, v, fixed).float()
-        loss = torch.nn.functional.cross_entropy(logits, target, weight=weights)
+        loss = weighted_cross_entropy(logits, target, weights)
         loss = loss + l2 * sum((p.float() ** 2).sum() for p in penalized)
         loss.backward()
         return loss

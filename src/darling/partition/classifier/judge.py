@@ -6,6 +6,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from darling.partition._lru import keep_recent
 from darling.partition.judges import ScoreJudge
 
 if TYPE_CHECKING:
@@ -71,8 +72,5 @@ class ClassifierJudge(ScoreJudge):
             embeddings=self._cache if use_cache else None,
         )
         if use_cache:
-            for text in dict.fromkeys(t for pair in pairs for t in pair):
-                self._cache.move_to_end(text)
-            while len(self._cache) > self.cache_size:
-                self._cache.popitem(last=False)
+            keep_recent(self._cache, dict.fromkeys(t for pair in pairs for t in pair), self.cache_size)
         return probs

@@ -10,7 +10,7 @@ from __future__ import annotations
 import inspect
 import os
 import tempfile
-from collections.abc import MutableMapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 from typing import Any
 
 import torch
@@ -422,18 +422,30 @@ class PartitionClassifier(PreTrainedModel):
         show_progress: bool,
         known: MutableMapping[str, torch.Tensor] | None = None,
     ) -> torch.Tensor:
-        unique = list(dict.fromkeys(text for pair in pairs for text in pair))
         known = {} if known is None else known
-        missing = [text for text in unique if text not in known]
+        self._embed_missing([text for pair in pairs for text in pair], known, batch_size, show_progress)
+        return self._head_logits(pairs, known).float().cpu()
+
+    def _embed_missing(
+        self,
+        texts: Sequence[str],
+        known: MutableMapping[str, torch.Tensor],
+        batch_size: int,
+        show_progress: bool,
+    ) -> None:
+        """Adds to ``known`` the embeddings of those ``texts`` it lacks (each distinct text encoded once)."""
+        missing = [text for text in dict.fromkeys(texts) if text not in known]
         if missing:
-            fresh = self.embed(missing, batch_size=batch_size, show_progress=show_progress)
-            known.update(zip(missing, fresh))
-        position = {text: i for i, text in enumerate(unique)}
-        emb = torch.stack([known[text] for text in unique]).to(self.device, self.dtype)
-        u = emb[[position[a] for a, _ in pairs]]
-        v = emb[[position[b] for _, b in pairs]]
+            known.update(
+                zip(missing, self.embed(missing, batch_size=batch_size, show_progress=show_progress))
+            )
+
+    def _head_logits(self, pairs: Sequence[Pair], embeddings: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        """Bi-encoder head logits of ``pairs`` from embeddings by text (text features computed here)."""
+        u = torch.stack([embeddings[a] for a, _ in pairs]).to(self.device, self.dtype)
+        v = torch.stack([embeddings[b] for _, b in pairs]).to(self.device, self.dtype)
         features = self.text_featurizer(pairs).to(self.device) if self.text_featurizer is not None else None
-        return self.head(u, v, features).float().cpu()
+        return self.head(u, v, features)
 
     def fit_text_features(self, pairs: Sequence[Pair]) -> None:
         """Fits the surface-feature statistics (document frequencies, feature mean and spread) on ``pairs``.

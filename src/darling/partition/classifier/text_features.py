@@ -30,6 +30,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from darling.partition._lru import keep_recent
+
 TEXT_FEATURES: tuple[str, ...] = (
     "word_jaccard",
     "word_bigram_jaccard",
@@ -61,6 +63,11 @@ class TextStats:
 # Statistics of recently seen texts, shared by every featurizer in the process (they depend only on
 # the text and the number of buckets).
 _CACHE: OrderedDict[tuple[str, int], TextStats] = OrderedDict()
+
+
+def clear_cache() -> None:
+    """Forgets the per-text statistics cached in this process (e.g. before timing a fresh run)."""
+    _CACHE.clear()
 
 
 def _bucket(token: str, buckets: int) -> int:
@@ -147,14 +154,10 @@ class TextFeatures(nn.Module):
         out = {}
         for text in dict.fromkeys(texts):
             key = (text, self.buckets)
-            stats = _CACHE.get(key)
-            if stats is None:
-                stats = _CACHE[key] = analyze(text, self.buckets)
-                if len(_CACHE) > _CACHE_SIZE:
-                    _CACHE.popitem(last=False)
-            else:
-                _CACHE.move_to_end(key)
-            out[text] = stats
+            if key not in _CACHE:
+                _CACHE[key] = analyze(text, self.buckets)
+            out[text] = _CACHE[key]
+        keep_recent(_CACHE, ((text, self.buckets) for text in out), _CACHE_SIZE)
         return out
 
     def _idf_arrays(self) -> tuple[np.ndarray, np.ndarray]:

@@ -57,11 +57,13 @@ __all__ = [
     "balanced_accuracy",
     "check_pair_dataset",
     "choose_threshold",
+    "class_indices",
     "class_weights",
     "freeze_layers",
     "kfold_indices",
     "load_pairs",
     "pair_metrics",
+    "pairs_and_labels",
     "roc_auc",
     "split_pairs",
     "weighted_cross_entropy",
@@ -82,6 +84,11 @@ def class_weights(labels: Sequence[int], num_classes: int = 2) -> torch.Tensor:
     if (counts == 0).any():
         raise ValueError(f"Every class needs at least one training pair; class counts are {counts.tolist()}.")
     return torch.tensor(counts.sum() / (num_classes * counts), dtype=torch.float32)
+
+
+def class_indices(labels: Sequence[int], equivalent_label: int) -> list[int]:
+    """The classifier's class index of each 0/1 "similar" label (``equivalent_label`` for 1, else the other)."""
+    return [equivalent_label if label == 1 else 1 - equivalent_label for label in labels]
 
 
 def weighted_cross_entropy(
@@ -208,8 +215,14 @@ class _Features(torch.utils.data.Dataset):
         return self.rows[index]
 
 
-def _pairs_and_labels(data, text_columns, label_column) -> tuple[list[tuple[str, str]], list[int]]:
-    """Accepts a ``datasets.Dataset``, a list of dicts or a list of ``(a, b, label)`` tuples."""
+def pairs_and_labels(
+    data: Any, text_columns: Sequence[str], label_column: str
+) -> tuple[list[tuple[str, str]], list[int]]:
+    """Pairs and 0/1 labels from a ``datasets.Dataset``, a list of dicts or a list of ``(a, b, label)`` tuples.
+
+    Raises:
+        ValueError: On missing columns, an empty dataset or a row that is not ``(a, b, 0/1)``.
+    """
     if hasattr(data, "column_names"):
         check_pair_dataset(data, text_columns, label_column)
         return list(zip(data[text_columns[0]], data[text_columns[1]])), [int(v) for v in data[label_column]]
@@ -219,7 +232,7 @@ def _pairs_and_labels(data, text_columns, label_column) -> tuple[list[tuple[str,
     if isinstance(rows[0], dict):
         from datasets import Dataset
 
-        return _pairs_and_labels(Dataset.from_list(rows), text_columns, label_column)
+        return pairs_and_labels(Dataset.from_list(rows), text_columns, label_column)
     pairs, labels = [], []
     for index, row in enumerate(rows):
         if isinstance(row, str) or len(row) != 3 or row[2] not in (0, 1):
@@ -277,17 +290,18 @@ class PartitionClassifierTrainer(Trainer):
         self.class_weights = None
         train_features = eval_features = None
         if train_dataset is not None:
-            pairs, labels = _pairs_and_labels(train_dataset, self.text_columns, label_column)
+            pairs, labels = pairs_and_labels(train_dataset, self.text_columns, label_column)
             if model.text_featurizer is not None and not model.text_featurizer.fitted:
                 model.fit_text_features(pairs)
             if getattr(args, "class_weighting", "balanced") == "balanced":
-                self.class_weights = class_weights(labels)
+                # Indexed like the logits: by class index, which is not the 0/1 label when equivalent_label=0.
+                self.class_weights = class_weights(class_indices(labels, model.config.equivalent_label))
             if self.both_orders:
                 pairs, labels = pairs + [(b, a) for a, b in pairs], labels + labels
             train_features = self.tokenize(model, pairs, labels)
         if eval_dataset is not None:
             eval_features = self.tokenize(
-                model, *_pairs_and_labels(eval_dataset, self.text_columns, label_column)
+                model, *pairs_and_labels(eval_dataset, self.text_columns, label_column)
             )
         kwargs.setdefault("compute_metrics", self._compute_metrics)
         kwargs.setdefault("processing_class", model.tokenizer)
@@ -306,11 +320,10 @@ class PartitionClassifierTrainer(Trainer):
     def tokenize(model: PartitionClassifier, pairs: list[tuple[str, str]], labels: list[int]) -> _Features:
         """Pre-tokenized training rows (``clf.encode_pairs`` without padding) with class-index labels."""
         encoded = model.encode_pairs(pairs, padding=False, return_tensors=None)
-        equivalent = model.config.equivalent_label
         rows = []
-        for index, label in enumerate(labels):
+        for index, target in enumerate(class_indices(labels, model.config.equivalent_label)):
             row = {key: encoded[key][index] for key in encoded}
-            row["labels"] = equivalent if label == 1 else 1 - equivalent
+            row["labels"] = target
             rows.append(row)
         return _Features(rows)
 
@@ -352,7 +365,7 @@ class PartitionClassifierTrainer(Trainer):
         features = self.eval_dataset
         if eval_dataset is not None:
             features = self.tokenize(
-                self.model, *_pairs_and_labels(eval_dataset, self.text_columns, self.label_column)
+                self.model, *pairs_and_labels(eval_dataset, self.text_columns, self.label_column)
             )
         if features is None:
             raise ValueError("select_threshold needs an eval_dataset (dev pairs).")
