@@ -12,9 +12,11 @@ modes are timed three ways with the same classifier:
   after the same short-text rule the references apply;
 - ``exact``: :func:`darling.partition.partition_groups` (identical texts merged, pairs already joined
   skipped, one batched call per round for a step's worth of groups);
-- ``approx``: the same with a :class:`~darling.partition.CascadeJudge`: the pretrained MiniLM
-  bi-encoder's cosine settles clear-cut pairs, the classifier the rest. Its two cut-offs are
-  chosen on the first half of the groups and measured on the second half.
+- ``approx``: the same with a :class:`~darling.partition.CascadeJudge`: a fast stage (``--fast``:
+  the pretrained MiniLM bi-encoder's cosine, or unigram F1) settles clear-cut pairs, the classifier
+  the rest. :func:`~darling.partition.calibrate_cascade` chooses its two cut-offs on
+  ``--calibration-groups`` other groups (partition agreement at least ``--min-agreement`` with the
+  classifier alone there); it is timed and scored on the same groups as the loop.
 
 It prints pairs sent to the model per group (of 45), wall time and the ratio to the loop, and the
 share of groups whose partition equals the loop's. Without ``--classifier`` it builds a MiniLM
@@ -27,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import sys
 import time
 from pathlib import Path
@@ -35,7 +36,15 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
-from darling.partition import CascadeJudge, EmbeddingJudge, partition_groups, relabel, short_text_equivalent
+from darling.partition import (
+    CascadeJudge,
+    EmbeddingJudge,
+    LexicalJudge,
+    calibrate_cascade,
+    partition_groups,
+    relabel,
+    short_text_equivalent,
+)
 from darling.partition.classifier import PartitionClassifier, text_features
 from darling.testing import minilm_path
 
@@ -120,11 +129,30 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--data-dir", type=Path, default=DATA)
     parser.add_argument("--groups", type=int, default=200, help="evenly spaced groups to use (of 200)")
-    parser.add_argument("--max-tokens-per-text", type=int, default=128)
+    parser.add_argument(
+        "--max-tokens-per-text",
+        type=int,
+        default=None,
+        help="per-text token budget (default: the checkpoint's own; 128, NoveltyBench's, without --classifier)",
+    )
     parser.add_argument("--groups-per-call", type=int, default=8, help="groups partitioned together (a step)")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--calibration-pairs", type=int, default=300)
+    parser.add_argument(
+        "--fast",
+        choices=["embedding", "lexical"],
+        default="embedding",
+        help="approximate mode's fast stage: MiniLM bi-encoder cosine, or unigram F1 (no model)",
+    )
+    parser.add_argument(
+        "--calibration-groups",
+        type=int,
+        default=50,
+        help="groups (outside the timed ones) the cascade's cut-offs are chosen on",
+    )
+    parser.add_argument(
+        "--min-agreement", type=float, default=0.97, help="partition agreement asked of the cut-offs"
+    )
     parser.add_argument("--output", type=Path, help="write the results as JSON here")
     args = parser.parse_args(argv)
     if not args.data_dir.is_dir():
@@ -135,15 +163,21 @@ def main(argv=None) -> int:
     groups = load_groups(args.data_dir)
     # An evenly spaced subset, so both models' generations are represented.
     step = max(1, len(groups) // args.groups)
-    groups = groups[::step][: args.groups]
+    timed = set(range(0, len(groups), step)[: args.groups])
+    # The cascade's calibration groups: evenly spaced among the others, never timed or scored.
+    rest = [i for i in range(len(groups)) if i not in timed]
+    calib_step = max(1, len(rest) // max(1, args.calibration_groups))
+    calib = [groups[i] for i in rest[::calib_step][: args.calibration_groups]]
+    groups = [groups[i] for i in sorted(timed)]
 
     if args.classifier:
-        clf = PartitionClassifier.from_pretrained(
-            args.classifier, max_tokens_per_text=args.max_tokens_per_text
-        )
+        overrides = {"max_tokens_per_text": args.max_tokens_per_text} if args.max_tokens_per_text else {}
+        clf = PartitionClassifier.from_pretrained(args.classifier, **overrides)
         name = args.classifier
     else:
-        clf = PartitionClassifier.from_encoder(minilm_path(), max_tokens_per_text=args.max_tokens_per_text)
+        clf = PartitionClassifier.from_encoder(
+            minilm_path(), max_tokens_per_text=args.max_tokens_per_text or 128
+        )
         # Untrained head: set the threshold so the share of equivalent pairs matches the share of
         # same-class pairs in NoveltyBench's own partitions of these generations.
         share = same_class_share(args.data_dir)
@@ -195,51 +229,54 @@ def main(argv=None) -> int:
             f"same partition {same_exact:.1%}"
         )
 
-    # Approximate mode: calibrate the cascade's cut-offs on the first half, measure on the second.
-    from sentence_transformers import SentenceTransformer
+    # Approximate mode: cut-offs chosen on the calibration groups, timed and scored on the timed ones.
+    if args.fast == "lexical":
+        fast = LexicalJudge()
+    else:
+        from sentence_transformers import SentenceTransformer
 
-    fast = EmbeddingJudge(
-        SentenceTransformer(minilm_path(), device="cpu"), max_seq_length=args.max_tokens_per_text
-    )
-    half = len(groups) // 2
-    calib, test = groups[:half], groups[half:]
-    pairs = [(g[i], g[j]) for g in calib for i in range(len(g)) for j in range(i + 1, len(g)) if g[i] != g[j]]
-    random.Random(0).shuffle(pairs)
-    pairs = pairs[: args.calibration_pairs]
-    cos = fast.scores(pairs)
-    same = [p > threshold for p in clf.predict_proba(pairs, batch_size=args.batch_size)]
-    print(f"cascade cut-offs from {len(pairs)} calibration pairs of {half} groups")
-    pos = sorted(c for c, s in zip(cos, same) if s)
-    neg = sorted(c for c, s in zip(cos, same) if not s)
-    # Cut-offs that misplace at most 1% of the calibration pairs on either side.
-    low = pos[int(0.01 * len(pos))] - 1e-6 if pos else 1.0
-    high = neg[min(len(neg) - 1, int(0.99 * len(neg)))] if neg else -1.0
-    low, high = min(low, high), max(low, high)
-    print(f"cascade cut-offs: low {low:.3f}, high {high:.3f}")
+        fast = EmbeddingJudge(
+            SentenceTransformer(minilm_path(), device="cpu"), max_seq_length=clf.config.max_tokens_per_text
+        )
     for mode in ("all_pairs", "greedy"):
         loop, loop_times = loop_by_mode[mode]
-        loop_test = [labels for labels, _ in loop[half:]]
-        t_loop = sum(loop_times[half:])
-        _, t_exact = timed_partition(test, fresh_judge(), mode, args.groups_per_call)
-        fast.clear_cache()
+        loop_labels = [labels for labels, _ in loop]
+        t_loop, t_exact = sum(loop_times), results["modes"][mode]["exact_seconds"]
+        if not calib:
+            print(f"[{mode}] no groups left to calibrate the cascade on; approximate mode skipped")
+            continue
+        calibrated = calibrate_cascade(
+            fast, clf.as_judge(batch_size=args.batch_size), calib, mode=mode, min_agreement=args.min_agreement
+        )
+        low, high = calibrated.low, calibrated.high
+        cal = calibrated.calibration
+        print(
+            f"[{mode}] cascade cut-offs from {len(calib)} groups: low {low:.3f}, high {high:.3f} "
+            f"(agreement there {cal.agreement:.0%}, {cal.exact_pairs_per_group:.1f} of "
+            f"{cal.reference_pairs_per_group:.1f} pairs a group to the classifier)"
+        )
+        if hasattr(fast, "clear_cache"):
+            fast.clear_cache()
         cascade = CascadeJudge(fast, fresh_judge(), low=low, high=high)
-        approx, t_approx = timed_partition(test, cascade, mode, args.groups_per_call)
-        classifier_pairs = cascade.exact_pairs_total / len(test)
-        same_approx = sum(r.labels == ref for r, ref in zip(approx, loop_test)) / len(test)
+        approx, t_approx = timed_partition(groups, cascade, mode, args.groups_per_call)
+        classifier_pairs = cascade.exact_pairs_total / len(groups)
+        same_approx = sum(r.labels == ref for r, ref in zip(approx, loop_labels)) / len(groups)
         row = results["modes"][mode]
         row.update(
-            approx_groups=len(test),
+            approx_groups=len(groups),
+            calibration_groups=len(calib),
             approx_seconds=t_approx,
             approx_speedup_vs_loop=t_loop / t_approx,
             approx_speedup_vs_exact=t_exact / t_approx,
             approx_same_partition=same_approx,
-            approx_pairs_per_group=sum(r.judged_pairs for r in approx) / len(test),
+            approx_pairs_per_group=sum(r.judged_pairs for r in approx) / len(groups),
             approx_classifier_pairs_per_group=classifier_pairs,
             cascade_low=low,
             cascade_high=high,
+            fast_stage=args.fast,
         )
         print(
-            f"[{mode}] approx on {len(test)} held-out groups: {t_approx:.1f}s, {row['approx_speedup_vs_loop']:.2f}x vs "
+            f"[{mode}] approx on the {len(groups)} timed groups: {t_approx:.1f}s, {row['approx_speedup_vs_loop']:.2f}x vs "
             f"loop, {row['approx_speedup_vs_exact']:.2f}x vs exact, same partition {same_approx:.1%}; "
             f"{row['approx_pairs_per_group']:.1f} pairs/group judged, {classifier_pairs:.1f} of them by the classifier"
         )

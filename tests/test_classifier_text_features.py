@@ -376,3 +376,73 @@ def test_agreement_benchmark_runs_on_a_tiny_classifier(tmp_path, fitted_clf, cap
     assert "ROC AUC of P(equivalent)" in out
     assert "| own (" in out and "| share-matched (" in out
     assert module.main(["--classifier", str(tmp_path / "clf"), "--data-dir", str(tmp_path / "none")]) == 2
+
+
+def _tiny_generations(tmp_path, groups=4):
+    import json
+
+    data = tmp_path / "generations"
+    data.mkdir()
+    rng = random.Random(1)
+    with open(data / "tiny.jsonl", "w") as handle:
+        for _ in range(groups):
+            name, place = rng.choice(NAMES), rng.choice(PLACES)
+            texts = [_story(rng, name, place) for _ in range(3)] + [_story(rng, "Zed", "Nowhere")]
+            handle.write(json.dumps({"generations": texts, "partition": [0, 0, 0, 1]}) + "\n")
+    return data
+
+
+def _benchmark(name):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_partition_cost_benchmark_runs_with_a_lexical_fast_stage(tmp_path, fitted_clf, capsys):
+    import json
+
+    fitted_clf.save_pretrained(tmp_path / "clf")
+    data = _tiny_generations(tmp_path, groups=7)
+    module = _benchmark("partition_cost")
+    args = ["--classifier", str(tmp_path / "clf"), "--data-dir", str(data), "--groups", "3", "--threads", "1"]
+    out_file = tmp_path / "cost.json"
+    argv = [*args, "--fast", "lexical", "--calibration-groups", "3", "--groups-per-call", "2"]
+    assert module.main([*argv, "--output", str(out_file)]) == 0
+    out = capsys.readouterr().out
+    assert "cascade cut-offs from 3 groups" in out
+    results = json.loads(out_file.read_text())
+    for mode in ("all_pairs", "greedy"):
+        row = results["modes"][mode]
+        assert row["exact_same_partition"] == 1.0  # exact mode must reproduce the loop
+        assert row["approx_groups"] == 3 and row["calibration_groups"] == 3 and row["fast_stage"] == "lexical"
+        assert 0.0 <= row["approx_same_partition"] <= 1.0
+        assert row["approx_classifier_pairs_per_group"] <= row["approx_pairs_per_group"]
+
+
+def test_cascade_replay_benchmark_replays_noveltybench_decisions(tmp_path, capsys):
+    import json
+
+    data = _tiny_generations(tmp_path, groups=6)
+    module = _benchmark("cascade_replay")
+    groups, partitions = module.load(data)
+    judge = module.ReplayJudge(groups, partitions)
+    # Greedy with the replayed answers gives back NoveltyBench's partitions.
+    from darling.partition import partition_groups
+
+    assert [r.labels for r in partition_groups(groups, judge, mode="greedy")] == partitions
+    out_file = tmp_path / "replay.json"
+    assert module.main(["--data-dir", str(data), "--output", str(out_file)]) == 0
+    out = capsys.readouterr().out
+    assert "[greedy] held-out groups: 3" in out and "| unigram F1 |" in out
+    rows = json.loads(out_file.read_text())["rows"]
+    assert {r["mode"] for r in rows} == {"greedy", "all_pairs"}
+    for row in rows:
+        assert row["calibration_agreement"] >= 0.97
+        assert row["cross_encoder_pairs"] <= row["loop_pairs"]
+        assert row["tradeoff"][0][1] == 1.0  # settling nothing keeps every partition
+    assert module.main(["--data-dir", str(tmp_path / "none")]) == 2

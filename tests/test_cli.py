@@ -60,9 +60,10 @@ def test_train_classifier_head_only_recipe_saves_fitted_text_features(tmp_path):
     assert clf.config.text_features == list(TEXT_FEATURES) and clf.text_featurizer.fitted
     assert clf.config.metrics["dev_pairs"] > 0
     assert len(clf.predict_proba([("a cat", "a dog")])) == 1
-    balanced = tmp_path / "balanced"
-    assert main([*argv, "--head_only", "--threshold_rule", "balanced", "--output_dir", str(balanced)]) == 0
-    assert PartitionClassifier.from_pretrained(balanced).config.threshold == 0.5
+    assert clf.config.threshold == 0.5  # the default --threshold_rule balanced
+    dev = tmp_path / "dev"
+    assert main([*argv, "--head_only", "--threshold_rule", "dev", "--output_dir", str(dev)]) == 0
+    assert PartitionClassifier.from_pretrained(dev).config.threshold != 0.5  # chosen on the dev pairs
 
 
 def test_train_classifier_head_only_needs_a_bi_encoder(capsys):

@@ -17,6 +17,7 @@ from darling.partition.algorithms import (
     partition_groups,
     relabel,
 )
+from darling.partition.calibration import CascadeCalibration, calibrate_cascade
 from darling.partition.judges import (
     CallableJudge,
     CascadeJudge,
@@ -35,6 +36,7 @@ __all__ = [
     "PARTITION_MODES",
     "SHORT_TEXT_RULES",
     "CallableJudge",
+    "CascadeCalibration",
     "CascadeJudge",
     "EmbeddingJudge",
     "ExactMatchJudge",
@@ -43,6 +45,7 @@ __all__ = [
     "PartitionResult",
     "ScoreJudge",
     "as_judge",
+    "calibrate_cascade",
     "class_sizes",
     "diversity_scores",
     "ngram_f1",

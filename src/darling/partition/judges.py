@@ -265,8 +265,9 @@ class CascadeJudge(Judge):
     """An approximate judge: a cheap scorer settles clear-cut pairs, an exact judge the rest.
 
     Pairs the ``fast`` judge scores at or below ``low`` are different, above ``high`` equivalent;
-    only the pairs in between go to ``exact``. With ``low``/``high`` chosen on labelled data this
-    trades a small share of changed partitions for far fewer expensive model calls.
+    only the pairs in between go to ``exact``. With ``low``/``high`` chosen on sample groups this
+    trades a small share of changed partitions for fewer expensive model calls:
+    :func:`~darling.partition.calibration.calibrate_cascade` chooses them for a target agreement.
 
     Args:
         fast: A :class:`ScoreJudge` (typically an :class:`EmbeddingJudge`).
@@ -277,6 +278,8 @@ class CascadeJudge(Judge):
     Attributes:
         last_exact_pairs: Pairs the last call sent to ``exact``.
         exact_pairs_total: Pairs sent to ``exact`` over all calls (set it to 0 to restart the count).
+        calibration: What :func:`~darling.partition.calibration.calibrate_cascade` measured when it
+            chose the cut-offs (``None`` for hand-set ones).
     """
 
     uses_model = True
@@ -292,6 +295,7 @@ class CascadeJudge(Judge):
         self.name = f"cascade({fast.name}->{self.exact.name})"
         self.last_exact_pairs = 0
         self.exact_pairs_total = 0
+        self.calibration: Any = None
 
     def equivalent(self, pairs: Sequence[Pair]) -> list[bool]:
         pairs = check_pairs(pairs)
