@@ -461,6 +461,46 @@ def test_bi_encoder_round_trip(tmp_path, bi_clf):
     )
 
 
+def test_an_interrupted_save_keeps_the_previous_checkpoint_whole(tmp_path, bi_clf, monkeypatch):
+    import darling.partition.classifier.card as card
+
+    target = tmp_path / "clf"
+    bi_clf.save_pretrained(target)
+    before = {name: (target / name).read_bytes() for name in os.listdir(target)}
+    expected = bi_clf.predict_proba(PAIRS)
+    with torch.no_grad():
+        for parameter in bi_clf.parameters():
+            parameter.add_(1.0)  # the model changed; its next save fails half-way
+
+    def fail(*args, **kwargs):
+        raise KeyboardInterrupt("interrupted while writing the model card")
+
+    monkeypatch.setattr(card, "write_model_card", fail)
+    with pytest.raises(KeyboardInterrupt):
+        bi_clf.save_pretrained(target)
+    assert {name: (target / name).read_bytes() for name in os.listdir(target)} == before
+    assert os.listdir(tmp_path) == ["clf"]  # no staging folder left behind
+    loaded = PartitionClassifier.from_pretrained(target)
+    assert torch.allclose(torch.tensor(loaded.predict_proba(PAIRS)), torch.tensor(expected))
+
+
+def test_saving_again_replaces_weights_of_another_sharding(tmp_path, bert_clf):
+    target = tmp_path / "clf"
+    bert_clf.save_pretrained(target, max_shard_size="20KB")
+    assert "model.safetensors.index.json" in os.listdir(target)
+    (target / "notes.txt").write_text("kept")
+    bert_clf.save_pretrained(target)  # one file this time: the old shards must go
+    files = set(os.listdir(target))
+    assert "model.safetensors" in files and "notes.txt" in files
+    assert not any(name.startswith("model-") or name.endswith(".index.json") for name in files)
+    loaded = PartitionClassifier.from_pretrained(target)
+    assert torch.allclose(
+        torch.tensor(bert_clf.predict_proba(PAIRS)), torch.tensor(loaded.predict_proba(PAIRS))
+    )
+    with pytest.raises(ValueError, match="not a folder"):
+        bert_clf.save_pretrained(target / "notes.txt")
+
+
 def test_auto_classes_load_a_darling_checkpoint(tmp_path, bert_clf):
     bert_clf.save_pretrained(tmp_path)
     assert isinstance(AutoConfig.from_pretrained(tmp_path), PartitionClassifierConfig)

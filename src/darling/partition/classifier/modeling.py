@@ -28,6 +28,7 @@ from transformers import initialization as init
 from transformers.modeling_outputs import SequenceClassifierOutput
 
 from darling.partition._validation import check_pairs, check_texts
+from darling.partition.classifier._staging import staged_save
 from darling.partition.classifier.configuration import PartitionClassifierConfig
 from darling.partition.classifier.heads import BiEncoderHead
 from darling.partition.classifier.judge import ClassifierJudge
@@ -597,6 +598,9 @@ class PartitionClassifier(PreTrainedModel):
     ) -> None:
         """Saves config, safetensors weights, the tokenizer and a generated model card (README.md).
 
+        Everything is written to a staging folder beside ``save_directory`` first and moved in at the
+        end, so an error or an interruption during the save leaves an earlier checkpoint there whole.
+
         Args:
             save_directory: Target directory.
             *args: Passed to ``PreTrainedModel.save_pretrained``.
@@ -606,10 +610,11 @@ class PartitionClassifier(PreTrainedModel):
         from darling.partition.classifier.card import write_model_card
 
         push = kwargs.pop("push_to_hub", False)
-        super().save_pretrained(save_directory, *args, **kwargs)
-        if self._tokenizer is not None:
-            self._tokenizer.save_pretrained(save_directory)
-        write_model_card(self, save_directory, model_id=model_id or str(save_directory))
+        with staged_save(save_directory) as staging:
+            super().save_pretrained(staging, *args, **kwargs)
+            if self._tokenizer is not None:
+                self._tokenizer.save_pretrained(staging)
+            write_model_card(self, staging, model_id=model_id or str(save_directory))
         if push:
             self.push_to_hub(kwargs.get("repo_id") or os.path.basename(os.path.normpath(save_directory)))
 
