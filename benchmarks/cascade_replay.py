@@ -30,6 +30,7 @@ import math
 import sys
 from pathlib import Path
 
+from darling.evaluation.io import get_list_field, iter_jsonl
 from darling.partition import (
     EmbeddingJudge,
     Judge,
@@ -45,11 +46,9 @@ DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "novelty
 def load(data_dir: Path) -> tuple[list[list[str]], list[list[int]]]:
     groups, partitions = [], []
     for path in sorted(data_dir.glob("*.jsonl")):
-        for line in path.read_text().splitlines():
-            record = json.loads(line)
-            gens, labels = record["generations"], record["partition"]
-            groups.append(json.loads(gens) if isinstance(gens, str) else gens)
-            partitions.append(json.loads(labels) if isinstance(labels, str) else labels)
+        for number, record in iter_jsonl(path):
+            groups.append(get_list_field(record, "generations", f"{path}:{number}"))
+            partitions.append(get_list_field(record, "partition", f"{path}:{number}"))
     return groups, partitions
 
 

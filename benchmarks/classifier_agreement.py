@@ -16,13 +16,13 @@ does.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from darling.evaluation.io import get_list_field, iter_jsonl
 from darling.partition import partition
 from darling.partition.classifier import PartitionClassifier
 from darling.partition.classifier.training import roc_auc
@@ -33,12 +33,11 @@ DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "novelty
 def load_groups(data_dir: Path) -> list[tuple[list[str], list[int]]]:
     groups = []
     for path in sorted(data_dir.glob("*.jsonl")):
-        for line in path.read_text().splitlines():
-            record = json.loads(line)
-            gens, labels = record["generations"], record["partition"]
-            gens = json.loads(gens) if isinstance(gens, str) else gens
-            labels = json.loads(labels) if isinstance(labels, str) else labels
-            groups.append((gens, labels))
+        for number, record in iter_jsonl(path):
+            where = f"{path}:{number}"
+            groups.append(
+                (get_list_field(record, "generations", where), get_list_field(record, "partition", where))
+            )
     return groups
 
 

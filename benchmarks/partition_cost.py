@@ -36,6 +36,7 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
+from darling.evaluation.io import get_list_field, iter_jsonl
 from darling.partition import (
     CascadeJudge,
     EmbeddingJudge,
@@ -54,10 +55,8 @@ DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "novelty
 def load_groups(data_dir: Path) -> list[list[str]]:
     groups = []
     for path in sorted(data_dir.glob("*.jsonl")):
-        for line in path.read_text().splitlines():
-            record = json.loads(line)
-            gens = record["generations"]
-            groups.append(json.loads(gens) if isinstance(gens, str) else gens)
+        for number, record in iter_jsonl(path):
+            groups.append(get_list_field(record, "generations", f"{path}:{number}"))
     return groups
 
 
@@ -65,9 +64,8 @@ def same_class_share(data_dir: Path) -> float:
     """Share of pairs that NoveltyBench's own partitions put in the same class."""
     same = total = 0
     for path in sorted(data_dir.glob("*.jsonl")):
-        for line in path.read_text().splitlines():
-            labels = json.loads(line)["partition"]
-            labels = json.loads(labels) if isinstance(labels, str) else labels
+        for number, record in iter_jsonl(path):
+            labels = get_list_field(record, "partition", f"{path}:{number}")
             n = len(labels)
             total += n * (n - 1) // 2
             same += sum(labels[i] == labels[j] for i in range(n) for j in range(i + 1, n))

@@ -20,7 +20,7 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from darling.partition.algorithms import PARTITION_MODES, partition_groups
+from darling.partition.algorithms import PARTITION_MODES, _resolve, partition_groups
 from darling.partition.judges import CascadeJudge, Judge, Pair, ScoreJudge, as_judge
 
 
@@ -69,13 +69,7 @@ class _Remembering(Judge):
     def equivalent(self, pairs: Sequence[Pair]) -> list[bool]:
         pairs = list(pairs)
         missing = list(dict.fromkeys(p for p in pairs if p not in self.answers))
-        if missing:
-            answers = self.judge.equivalent(missing)
-            if len(answers) != len(missing):
-                raise RuntimeError(
-                    f"Judge {self.judge!r} returned {len(answers)} answers for {len(missing)} pairs."
-                )
-            self.answers.update(zip(missing, (bool(a) for a in answers)))
+        self.answers.update(zip(missing, _resolve(self.judge, missing)))
         self.asked += len(pairs)
         return [self.answers[p] for p in pairs]
 
