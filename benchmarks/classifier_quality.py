@@ -19,10 +19,12 @@ Two recipes:
 
 - ``--recipe head`` (default): a MiniLM bi-encoder whose encoder stays frozen; every text is embedded
   once and only the head is fitted per fold (:func:`~darling.partition.classifier.train_bi_encoder_head`),
-  on the cosine alone and on cosine plus the surface text features
-  (:data:`~darling.partition.classifier.TEXT_FEATURES`), each with two threshold rules: fitted on the
-  fold's training pairs less the dev split with the threshold chosen on the dev split, or fitted on
-  all its training pairs with threshold 0.5 (where the class-balanced loss puts the decision).
+  on the cosine alone, on cosine plus the first six surface similarity features (the earlier recipe),
+  and on cosine plus the opening cosine (``--opening_tokens``) plus all the surface text features
+  (:data:`~darling.partition.classifier.TEXT_FEATURES`, similarity and format), each with two threshold
+  rules: fitted on the fold's training pairs less the dev split with the threshold chosen on the dev
+  split, or fitted on all its training pairs with threshold 0.5 (where the class-balanced loss puts the
+  decision). ``--protocol labellers`` scores leave-one-labeller-out instead of k-fold.
   ``--seeds 0 1 2`` repeats the k-fold split
   with other shuffles. The training time a fold is the head fit plus the embedding time of the fold's
   training and dev texts (prorated from the one pass over all texts).
@@ -71,6 +73,15 @@ def parse_args(argv=None):
     )
     parser.add_argument("--architecture", default="bi_encoder", choices=["bi_encoder", "cross_encoder"])
     parser.add_argument("--max_tokens_per_text", type=int, default=256)
+    parser.add_argument(
+        "--opening_tokens", type=int, default=32, help="Head recipe: tokens of the opening embedding."
+    )
+    parser.add_argument(
+        "--protocol",
+        default="kfold",
+        choices=["kfold", "labellers"],
+        help="Head recipe: k-fold splits (--folds, --seeds), or leave one labeller's pairs out at a time.",
+    )
     parser.add_argument("--max_steps", type=int, default=80, help="Optimizer steps per fold (recipe: 80).")
     parser.add_argument("--batch_size", type=int, default=16, help="Pairs per micro-batch.")
     parser.add_argument("--accumulation", type=int, default=4, help="Micro-batches per step (16 x 4 = 64).")
@@ -95,10 +106,30 @@ def fold_splits(labels, prompts, folds, seed):
     return out
 
 
+def labeller_splits(labels, labellers, seed):
+    """Leave-one-labeller-out: each labeller's pairs are the test set once (1/8 of the rest is the dev split)."""
+    from darling.partition.classifier.training import kfold_indices
+
+    out = []
+    for name in sorted(set(labellers)):
+        test = np.array([i for i, who in enumerate(labellers) if who == name])
+        train = np.array([i for i, who in enumerate(labellers) if who != name])
+        inner = kfold_indices(len(train), 8, seed, labels=[labels[i] for i in train])
+        fit, dev = inner[0]
+        out.append((train[fit], train[dev], test))
+    return out
+
+
 def score(probs_dev, y_dev, probs_test, y_test):
     from darling.partition.classifier.training import choose_threshold, pair_metrics
 
     return pair_metrics(probs_test, y_test, choose_threshold(probs_dev, y_dev))
+
+
+def paired_gain(rows, baseline_rows, key):
+    """Mean and std over folds of ``rows[i][key] - baseline_rows[i][key]`` (same folds, same order)."""
+    gains = [row[key] - base[key] for row, base in zip(rows, baseline_rows)]
+    return float(np.mean(gains)), float(np.std(gains))
 
 
 def summarize(rows):
@@ -108,31 +139,53 @@ def summarize(rows):
     }
 
 
-def head_recipe(args, data, y, prompts, cache, embed_time):
-    """Frozen MiniLM bi-encoder: fit the head per fold on cached embeddings (cosine only, then + text features)."""
-    from darling.partition.classifier import TEXT_FEATURES, PartitionClassifier, train_bi_encoder_head
+def head_recipe(args, data, y, splits_by_seed, cache, embed_time):
+    """Frozen MiniLM bi-encoder: fit the head per fold on cached embeddings, for each feature set."""
+    from darling.partition.classifier import (
+        SIMILARITY_FEATURES,
+        TEXT_FEATURES,
+        PartitionClassifier,
+        train_bi_encoder_head,
+    )
     from darling.partition.classifier.head_training import head_probabilities
     from darling.partition.classifier.training import pair_metrics
     from darling.testing import minilm_path
 
     pairs = list(zip(data["generation_0"], data["generation_1"]))
     per_text = embed_time / len(cache)
-    out = []
+    hidden = next(iter(cache.values())).shape[-1] // 2
+    text_only = {text: value[:hidden] for text, value in cache.items()}
+    out, per_fold = [], {}
+    earlier = list(SIMILARITY_FEATURES[:6])  # the recipe before the opening and format features
     variants = [
-        ("cosine only", None, "dev"),
-        ("cosine + text features", list(TEXT_FEATURES), "dev"),
-        ("cosine only", None, "balanced"),
-        ("cosine + text features", list(TEXT_FEATURES), "balanced"),
+        ("cosine only", None, None, "dev"),
+        ("cosine + 6 similarity features", earlier, None, "dev"),
+        (
+            f"cosine + opening cosine ({args.opening_tokens} tokens) + all text features",
+            list(TEXT_FEATURES),
+            args.opening_tokens,
+            "dev",
+        ),
+        ("cosine only", None, None, "balanced"),
+        ("cosine + 6 similarity features", earlier, None, "balanced"),
+        (
+            f"cosine + opening cosine ({args.opening_tokens} tokens) + all text features",
+            list(TEXT_FEATURES),
+            args.opening_tokens,
+            "balanced",
+        ),
     ]
-    for name, features, threshold in variants:
+    for name, features, opening, threshold in variants:
+        embeddings = cache if opening else text_only
         rows, times = [], []
-        for seed in args.seeds or [args.seed]:
-            for fit, dev, test in fold_splits(y.tolist(), prompts, args.folds, seed):
+        for seed, splits in splits_by_seed:
+            for fit, dev, test in splits:
                 clf = PartitionClassifier.from_encoder(
                     minilm_path(),
                     "bi_encoder",
                     max_tokens_per_text=args.max_tokens_per_text,
                     text_features=features,
+                    opening_tokens=opening,
                 )
                 start = time.perf_counter()
                 if threshold == "dev":  # fit on 7/8, threshold maximizing balanced accuracy on the dev 1/8
@@ -142,22 +195,32 @@ def head_recipe(args, data, y, prompts, cache, embed_time):
                         y[fit].tolist(),
                         [pairs[i] for i in dev],
                         y[dev].tolist(),
-                        embeddings=cache,
+                        embeddings=embeddings,
                     )
                 else:  # fit on all training pairs; threshold 0.5, the class-balanced loss's decision point
                     train_pairs = np.concatenate([fit, dev])
                     train_bi_encoder_head(
-                        clf, [pairs[i] for i in train_pairs], y[train_pairs].tolist(), embeddings=cache
+                        clf, [pairs[i] for i in train_pairs], y[train_pairs].tolist(), embeddings=embeddings
                     )
                 fit_time = time.perf_counter() - start
                 texts = {t for i in np.concatenate([fit, dev]) for t in pairs[i]}
                 times.append(fit_time + per_text * len(texts))
-                probs = head_probabilities(clf, [pairs[i] for i in test], cache)
+                probs = head_probabilities(clf, [pairs[i] for i in test], embeddings)
                 rows.append(pair_metrics(probs, y[test], clf.config.threshold))
             print(f"{name}, threshold {threshold}, seed {seed}: fit {fit_time:.1f} s a fold", flush=True)
         chosen = "threshold on dev split" if threshold == "dev" else "threshold 0.5"
         label = f"MiniLM bi-encoder, frozen encoder, head on {name}, {chosen} ({len(rows)} folds)"
         out.append((label, summarize(rows), times))
+        per_fold[(features is not None, opening is not None, threshold)] = rows
+    # The new recipe against the earlier one, fold by fold (threshold 0.5, where the recipe decides).
+    new, old = per_fold[(True, True, "balanced")], per_fold[(True, False, "balanced")]
+    for key in ("roc_auc", "balanced_accuracy"):
+        mean, std = paired_gain(new, old, key)
+        better = sum(n[key] > o[key] for n, o in zip(new, old))
+        print(
+            f"opening + all features minus 6 similarity features, {key}: {mean:+.3f} ± {std:.3f} "
+            f"over {len(new)} folds (higher on {better})"
+        )
     return out
 
 
@@ -186,19 +249,34 @@ def main(argv=None):
     splits = fold_splits(y.tolist(), prompts, args.folds, args.seed)
     print(f"{len(y)} pairs ({int(y.sum())} similar), {args.folds} folds, {torch.get_num_threads()} threads")
 
-    # Baseline: the untrained MiniLM's cosine, one embedding per distinct text, same protocol.
+    # Baseline: the untrained MiniLM's cosine, one embedding per distinct text, same protocol. One
+    # encoder pass also gives each text's opening embedding (the second half of each row).
     base = PartitionClassifier.from_encoder(
-        minilm_path(), "bi_encoder", max_tokens_per_text=args.max_tokens_per_text
+        minilm_path(),
+        "bi_encoder",
+        max_tokens_per_text=args.max_tokens_per_text,
+        opening_tokens=args.opening_tokens,
     )
+    texts = list(dict.fromkeys(list(a) + list(b)))
     start = time.perf_counter()
-    emb_raw = base.embed(list(a) + list(b), show_progress=True)
-    emb = torch.nn.functional.normalize(emb_raw, dim=-1)
-    cosine = (emb[: len(y)] * emb[len(y) :]).sum(-1).numpy()
+    emb_raw = base.embed(texts, show_progress=True)
     embed_time = time.perf_counter() - start
+    cache = dict(zip(texts, emb_raw))
+    hidden = base.backbone.config.hidden_size
+    emb_a = torch.nn.functional.normalize(torch.stack([cache[t][:hidden] for t in a]), dim=-1)
+    emb_b = torch.nn.functional.normalize(torch.stack([cache[t][:hidden] for t in b]), dim=-1)
+    cosine = (emb_a * emb_b).sum(-1).numpy()
     seeds = args.seeds or [args.seed]
-    per_seed = [fold_splits(y.tolist(), prompts, args.folds, seed) for seed in seeds]
+    if args.protocol == "labellers":
+        if "labeler" not in data.column_names:
+            sys.exit("classifier_quality: --protocol labellers needs a 'labeler' column in the pair file.")
+        splits_by_seed = [("leave-one-labeller-out", labeller_splits(y.tolist(), data["labeler"], args.seed))]
+    else:
+        splits_by_seed = [(seed, fold_splits(y.tolist(), prompts, args.folds, seed)) for seed in seeds]
     cosine_folds = [
-        score(cosine[dev], y[dev], cosine[test], y[test]) for split in per_seed for _, dev, test in split
+        score(cosine[dev], y[dev], cosine[test], y[test])
+        for _, split in splits_by_seed
+        for _, dev, test in split
     ]
     per_fold = [score(cosine[dev], y[dev], cosine[test], y[test]) for _, dev, test in splits]
     results = [(f"untrained MiniLM cosine ({len(cosine_folds)} folds)", summarize(cosine_folds), None)]
@@ -209,8 +287,7 @@ def main(argv=None):
     del base
 
     if not args.baseline_only and args.recipe == "head":
-        cache = dict(zip(list(a) + list(b), emb_raw))
-        results += head_recipe(args, data, y, prompts, cache, embed_time)
+        results += head_recipe(args, data, y, splits_by_seed, cache, embed_time)
     elif not args.baseline_only:
         rows, times = [], []
         for index, (fit, dev, test) in enumerate(trained_folds):
@@ -258,7 +335,7 @@ def main(argv=None):
         took = (
             f"{np.mean(times) / 60:.1f} min"
             if times
-            else f"- (embedding all texts: {embed_time / 60:.1f} min)"
+            else f"- (embedding the {len(texts):,} texts: {embed_time / 60:.1f} min)"
         )
         print(f"| {name} | {' | '.join(cells)} | {took} |")
     for name, acc, bal, auc in REFERENCES:

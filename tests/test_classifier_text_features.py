@@ -11,6 +11,8 @@ import torch
 from transformers import BertConfig
 
 from darling.partition.classifier import (
+    FORMAT_FEATURES,
+    SIMILARITY_FEATURES,
     TEXT_FEATURES,
     PartitionClassifier,
     PartitionClassifierConfig,
@@ -95,12 +97,35 @@ def test_raw_features_have_their_definitions():
     assert column["capitalized_jaccard"][0] == pytest.approx(2 / 4)
     assert column["length_ratio"][0] == pytest.approx(5 / 6)
     assert 0.0 < column["word_tfidf"][0] < 1.0 and 0.0 < column["char_tfidf"][0] < 1.0
-    # Identical texts score 1 on every feature; two empty texts are identical too.
-    assert raw[1].tolist() == pytest.approx([1.0] * len(TEXT_FEATURES))
-    assert raw[2].tolist() == pytest.approx([1.0] * len(TEXT_FEATURES))
+    # Identical texts score 1 on every similarity feature; two empty texts are identical too.
+    similarity = [TEXT_FEATURES.index(name) for name in SIMILARITY_FEATURES]
+    assert raw[1, similarity].tolist() == pytest.approx([1.0] * len(SIMILARITY_FEATURES))
+    assert raw[2, similarity].tolist() == pytest.approx([1.0] * len(SIMILARITY_FEATURES))
     # Against an empty text: no overlap at all (capitalized sets are both empty, so equal).
     assert column["word_jaccard"][3] == 0.0 and column["word_tfidf"][3] == 0.0
     assert column["length_ratio"][3] == 0.0
+    # Plain sentences have no digits, bold, lists or headings.
+    for name in FORMAT_FEATURES:
+        assert column[name] == [0.0, 0.0, 0.0, 0.0]
+
+
+def test_bold_and_format_features_have_their_definitions():
+    featurizer = TextFeatures(TEXT_FEATURES, buckets=2**12)
+    listing = "## Ideas\n\n1. **Bean There**: a pun.\n2. **Daily  Grind**: classic.\n- and 3 more"
+    other_listing = "Here you go:\n* **daily grind** (safe)\n* **Brew Haven**"
+    story = "Once upon a time, **Mira** found 2 maps."
+    pairs = [(listing, other_listing), (listing, story), (story, "A plain story."), (listing, listing)]
+    featurizer.fit(pairs)
+    raw = featurizer.raw(pairs)
+    column = {name: raw[:, i].tolist() for i, name in enumerate(TEXT_FEATURES)}
+    # bold phrases, lower-cased, inner spaces collapsed: {bean there, daily grind} vs {daily grind, brew haven}.
+    assert column["bold_jaccard"] == pytest.approx([1 / 3, 0.0, 0.0, 1.0])
+    assert column["both_digits"] == [0.0, 1.0, 0.0, 1.0]  # other_listing has no digit
+    assert column["both_bold"] == [1.0, 1.0, 0.0, 1.0]
+    assert column["both_lists"] == [1.0, 0.0, 0.0, 1.0]  # "1." and "*" lines; the story has none
+    assert column["both_headings"] == [0.0, 0.0, 0.0, 1.0]  # only listing has "## "
+    # Neither text has bold: the bold phrases agree (both empty).
+    assert featurizer.raw([("no bold", "none here")])[0, TEXT_FEATURES.index("bold_jaccard")] == 1.0
 
 
 def test_rare_shared_words_weigh_more_than_common_ones():
@@ -175,7 +200,9 @@ def fitted_clf(encoder_tokenizer):
     pairs, _ = _synthetic_pairs(1, 30)
     clf.fit_text_features(pairs)
     with torch.no_grad():
-        clf.head.text_weights.weight.copy_(torch.linspace(-1.0, 1.0, len(TEXT_FEATURES)))
+        # Positive weights, so identical texts look equivalent to the model too (darling never asks it
+        # about them; the one-pair loop of the partition-cost benchmark does).
+        clf.head.text_weights.weight.copy_(torch.linspace(0.1, 1.0, len(TEXT_FEATURES)))
     return clf
 
 

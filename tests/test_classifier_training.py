@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 
@@ -394,3 +395,47 @@ def test_quality_benchmark_exits_with_a_clear_message_without_the_data(tmp_path)
     spec.loader.exec_module(module)
     with pytest.raises(SystemExit, match="shared NoveltyBench data"):
         module.main(["--pairs", str(tmp_path / "missing.jsonl")])
+
+
+def _quality_pairs(path, n=48):
+    import json
+    import random
+
+    rng = random.Random(0)
+    names, places = ["Mara", "Tom", "Ines", "Hiro", "Greta", "Farid"], ["Lisbon", "Cairo", "Oslo", "Lima"]
+    with open(path, "w") as handle:
+        for index in range(n):
+            name, place = rng.choice(names), rng.choice(places)
+            a = f"{name} sails to {place} at dawn."
+            if index % 3 == 0:  # about a third similar, as in the NoveltyBench pairs
+                b, similar = f"At dawn, {name} set sail for {place}.", 1
+            else:
+                b, similar = f"**{rng.choice(names)}** bakes bread in {rng.choice(places)}:\n1. flour", 0
+            row = {"prompt": f"p{index}", "labeler": f"L{index % 4}", "similar": similar}
+            handle.write(json.dumps({**row, "generation_0": a, "generation_1": b}) + "\n")
+
+
+@pytest.mark.parametrize("protocol", ["kfold", "labellers"])
+def test_quality_benchmark_scores_every_recipe_on_the_same_folds(tmp_path, protocol, capsys):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "classifier_quality", REPO_ROOT / "benchmarks" / "classifier_quality.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    _quality_pairs(tmp_path / "pairs.jsonl")
+    argv = ["--pairs", str(tmp_path / "pairs.jsonl"), "--folds", "3", "--protocol", protocol]
+    results = module.main([*argv, "--max_tokens_per_text", "32", "--opening_tokens", "8"])
+    folds = 3 if protocol == "kfold" else 4  # four labellers: each one's pairs are the test set once
+    assert len(results) == 7  # the untrained cosine, then 3 feature sets x 2 threshold rules
+    for name, metrics, _ in results:
+        assert f"({folds} folds)" in name
+        assert all(0.0 <= metrics[key][0] <= 1.0 for key in ("accuracy", "balanced_accuracy", "roc_auc"))
+    assert "opening cosine (8 tokens) + all text features" in results[-1][0]
+    out = capsys.readouterr().out
+    assert "| classifier | accuracy | balanced accuracy | ROC AUC |" in out and "command:" in out
+    # The recipe is compared with the earlier one fold by fold.
+    assert re.search(
+        rf"minus 6 similarity features, roc_auc: [+-]\d\.\d{{3}} ± \d\.\d{{3}} over {folds} folds", out
+    )

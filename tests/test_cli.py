@@ -61,6 +61,14 @@ def test_train_classifier_head_only_recipe_saves_fitted_text_features(tmp_path):
     assert clf.config.metrics["dev_pairs"] > 0
     assert len(clf.predict_proba([("a cat", "a dog")])) == 1
     assert clf.config.threshold == 0.5  # the default --threshold_rule balanced
+    assert clf.config.opening_tokens is None  # off unless asked for
+    opening = tmp_path / "opening"
+    assert main([*argv, "--head_only", "--opening_tokens", "4", "--output_dir", str(opening)]) == 0
+    loaded = PartitionClassifier.from_pretrained(opening)
+    assert (
+        loaded.config.opening_tokens == 4 and loaded.embedding_size == 2 * loaded.config.encoder.hidden_size
+    )
+    assert loaded.head.opening_scale.item() != 0.0  # fitted with the rest of the head
     dev = tmp_path / "dev"
     assert main([*argv, "--head_only", "--threshold_rule", "dev", "--output_dir", str(dev)]) == 0
     assert PartitionClassifier.from_pretrained(dev).config.threshold != 0.5  # chosen on the dev pairs

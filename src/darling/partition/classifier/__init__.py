@@ -21,7 +21,12 @@ from darling.partition.classifier.heads import BiEncoderHead
 from darling.partition.classifier.judge import ClassifierJudge
 from darling.partition.classifier.layout import PairLayout, pad_batch
 from darling.partition.classifier.modeling import PartitionClassifier
-from darling.partition.classifier.text_features import TEXT_FEATURES, TextFeatures
+from darling.partition.classifier.text_features import (
+    FORMAT_FEATURES,
+    SIMILARITY_FEATURES,
+    TEXT_FEATURES,
+    TextFeatures,
+)
 
 
 def register_auto_classes() -> None:
@@ -40,9 +45,11 @@ register_auto_classes()
 __all__ = [
     "ARCHITECTURES",
     "FAMILY_DEFAULTS",
+    "FORMAT_FEATURES",
     "MODEL_TYPE",
     "PAIR_LAYOUTS",
     "RELEASED_CLASSIFIERS",
+    "SIMILARITY_FEATURES",
     "TEXT_FEATURES",
     "BiEncoderHead",
     "ClassifierJudge",

@@ -50,6 +50,7 @@ class PartitionClassifierCardData:
     equivalent_label: int = 1
     short_text_rule: str = "overlap"
     text_features: list[str] | None = None
+    opening_tokens: int | None = None
     darling_version: str = ""
     transformers_version: str = ""
     torch_version: str = ""
@@ -81,6 +82,7 @@ class PartitionClassifierCardData:
             equivalent_label=config.equivalent_label,
             short_text_rule=config.short_text_rule,
             text_features=list(config.text_features) if config.text_features else None,
+            opening_tokens=config.opening_tokens,
             darling_version=darling.__version__,
             transformers_version=transformers.__version__,
             torch_version=torch.__version__,
@@ -90,6 +92,8 @@ class PartitionClassifierCardData:
     def layout_description(self) -> str:
         if self.architecture == "bi_encoder":
             text = "bi-encoder: each text encoded alone; a symmetric head over the two embeddings"
+            if self.opening_tokens:
+                text += f" and over the embeddings of their first {self.opening_tokens} tokens"
             if self.text_features:
                 text += f", plus surface text features of the whole texts ({', '.join(self.text_features)})"
             return text

@@ -2,9 +2,9 @@
 
 Fine-tuning a transformer on a few hundred pairs is slow on a CPU and, measured on the NoveltyBench
 pairs, did not beat the untrained encoder's cosine similarity. With the encoder frozen, training only
-needs one forward pass per distinct text; the head (cosine scale and bias, the surface-feature
-weights and optionally the MLP) is then fitted in seconds with L-BFGS on the class-weighted
-cross-entropy. See ``docs/benchmarks/classifier-quality.md`` for what this reaches.
+needs one forward pass per distinct text; the head (cosine scale and bias, the opening-cosine
+scale, the surface-feature weights and optionally the MLP) is then fitted in seconds with L-BFGS on
+the class-weighted cross-entropy. See ``docs/benchmarks/classifier-quality.md`` for what this reaches.
 
 Example:
     ```python
@@ -144,6 +144,8 @@ def train_bi_encoder_head(
 
     head = clf.head
     params = [head.cos_scale, head.cos_bias]
+    if head.opening_scale is not None:
+        params.append(head.opening_scale)
     penalized = []
     if head.text_weights is not None:
         penalized.append(head.text_weights.weight)

@@ -104,7 +104,11 @@ class PartitionClassifier(PreTrainedModel):
             hidden = backbone.config.hidden_size
             names = config.text_features or []
             self.head = BiEncoderHead(
-                hidden, config.head_hidden_size or hidden, config.equivalent_label, len(names)
+                hidden,
+                config.head_hidden_size or hidden,
+                config.equivalent_label,
+                len(names),
+                opening=config.opening_tokens is not None,
             )
             if names:
                 self.text_featurizer = TextFeatures(names, config.text_feature_buckets)
@@ -261,16 +265,31 @@ class PartitionClassifier(PreTrainedModel):
     # ----------------------------------------------------------------------------------------------
     # Model
 
-    def _pool(self, hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        if self.config.pooling == "cls":
+    def _pool(self, hidden: torch.Tensor, attention_mask: torch.Tensor, mean: bool = False) -> torch.Tensor:
+        if self.config.pooling == "cls" and not mean:
             return hidden[:, 0]
         mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
         return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
 
+    @property
+    def embedding_size(self) -> int:
+        """Values in one bi-encoder embedding: the hidden size, twice that with ``opening_tokens``."""
+        hidden = self.backbone.config.hidden_size
+        return 2 * hidden if self.config.opening_tokens is not None else hidden
+
     def embed_inputs(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        """Pooled bi-encoder embeddings of tokenized texts, shape (batch, hidden)."""
+        """Pooled bi-encoder embeddings of tokenized texts, shape (batch, :attr:`embedding_size`).
+
+        With ``config.opening_tokens`` set, each row is the text's embedding followed by the mean of its
+        first ``opening_tokens`` positions (the opening), from the same encoder pass.
+        """
         hidden = self.backbone(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        return self._pool(hidden, attention_mask)
+        pooled = self._pool(hidden, attention_mask)
+        if self.config.opening_tokens is None:
+            return pooled
+        # Cumulative count of real tokens, so the opening is the first k of them whatever the padding side.
+        opening = attention_mask.bool() & (attention_mask.cumsum(-1) <= self.config.opening_tokens)
+        return torch.cat([pooled, self._pool(hidden, opening, mean=True)], dim=-1)
 
     def forward(
         self,
@@ -335,6 +354,8 @@ class PartitionClassifier(PreTrainedModel):
             init.constant_(module.cos_bias, -5.0)
             if module.text_weights is not None:
                 init.zeros_(module.text_weights.weight)
+            if module.opening_scale is not None:
+                init.zeros_(module.opening_scale)
         elif isinstance(module, TextFeatures):
             for name in ("word_df", "char_df", "n_docs", "mean"):
                 init.zeros_(getattr(module, name))
@@ -403,6 +424,9 @@ class PartitionClassifier(PreTrainedModel):
     def embed(self, texts: Sequence[str], batch_size: int = 32, show_progress: bool = False) -> torch.Tensor:
         """Bi-encoder embeddings of ``texts`` (each truncated to ``max_tokens_per_text``), on CPU.
 
+        Shape ``(len(texts), clf.embedding_size)``: with ``config.opening_tokens``, each row holds the
+        text's embedding and then its opening's.
+
         Raises:
             ValueError: For a cross-encoder, which has no per-text embedding.
         """
@@ -411,7 +435,7 @@ class PartitionClassifier(PreTrainedModel):
         texts = check_texts(texts)
         ids = self.layout.singles(texts)
         rows = [{"input_ids": row, "attention_mask": [1] * len(row)} for row in ids]
-        out = torch.empty(len(rows), self.backbone.config.hidden_size)
+        out = torch.empty(len(rows), self.embedding_size)
         for index, batch in self._batches(rows, batch_size, show_progress, "texts"):
             out[index] = self.embed_inputs(batch["input_ids"], batch["attention_mask"]).float().cpu()
         return out

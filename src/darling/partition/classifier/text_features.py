@@ -1,4 +1,4 @@
-"""Surface-text pair features for the bi-encoder head: word, name and character overlap.
+"""Surface-text pair features for the bi-encoder head: word, name and character overlap, and format.
 
 Human "are these two generations the same?" labels depend a lot on shared names, phrases and wording,
 which a mean-pooled sentence embedding of the first few hundred tokens blurs. These features are read
@@ -11,6 +11,14 @@ bi-encoder head next to the embedding cosine:
 - ``word_tfidf``: cosine of sublinear TF-IDF word vectors.
 - ``char_tfidf``: cosine of sublinear TF-IDF vectors of character 3-5-grams within words.
 - ``length_ratio``: shorter / longer word count.
+- ``bold_jaccard``: Jaccard overlap of the lower-cased ``**bold**`` phrases (the key points or
+  titles of a Markdown answer; 1 when neither text has any).
+
+Format features say what kind of text the pair is, not how alike the two are (1 when both texts have
+the trait, else 0): ``both_digits``, ``both_bold``, ``both_lists`` (a line starting with ``-``, ``*``,
+``•`` or ``1.``/``1)``) and ``both_headings`` (a line starting with ``#``). Human labellers judge a
+pair of Markdown lists differently from a pair of stories with the same overlap, and these let the
+head shift its decision by kind (measured in ``docs/benchmarks/classifier-quality.md``).
 
 The TF-IDF document frequencies are fitted on the training texts and stored, hashed into
 ``buckets`` slots, as buffers of :class:`TextFeatures`, so they are saved and loaded with the model.
@@ -32,18 +40,29 @@ from torch import nn
 
 from darling.partition._lru import keep_recent
 
-TEXT_FEATURES: tuple[str, ...] = (
+SIMILARITY_FEATURES: tuple[str, ...] = (
     "word_jaccard",
     "word_bigram_jaccard",
     "capitalized_jaccard",
     "word_tfidf",
     "char_tfidf",
     "length_ratio",
+    "bold_jaccard",
 )
-"""Names accepted in ``PartitionClassifierConfig.text_features``."""
+"""Similarity features: each is 1 for two identical texts."""
+
+FORMAT_FEATURES: tuple[str, ...] = ("both_digits", "both_bold", "both_lists", "both_headings")
+"""Format features: 1 when both texts have the trait (digits, bold, list lines, headings), else 0."""
+
+TEXT_FEATURES: tuple[str, ...] = SIMILARITY_FEATURES + FORMAT_FEATURES
+"""Names accepted in ``PartitionClassifierConfig.text_features`` (``--text_features all`` takes them all)."""
 
 _WORD = re.compile(r"\w+")
 _CAPITALIZED = re.compile(r"\b[A-Z][a-z]+\b")
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+_LIST_LINE = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+", re.MULTILINE)
+_HEADING_LINE = re.compile(r"^#+\s", re.MULTILINE)
+_DIGIT = re.compile(r"\d")
 _CHAR_SIZES = (3, 4, 5)
 _CACHE_SIZE = 8192
 
@@ -58,6 +77,9 @@ class TextStats:
     n_words: int
     word_counts: dict[int, int]
     char_counts: dict[int, int]
+    bold: frozenset[str]
+    traits: tuple[bool, bool, bool, bool]
+    """Has digits, bold, list lines, headings (the order of :data:`FORMAT_FEATURES`)."""
 
 
 # Statistics of recently seen texts, shared by every featurizer in the process (they depend only on
@@ -76,7 +98,7 @@ def _bucket(token: str, buckets: int) -> int:
 
 
 def analyze(text: str, buckets: int) -> TextStats:
-    """Word, bigram, capitalized-word and hashed word / character n-gram counts of ``text``."""
+    """Word, bigram, capitalized-word, bold-phrase and hashed word / character n-gram counts of ``text``."""
     lowered = text.lower()
     words = _WORD.findall(lowered)
     grams: Counter[str] = Counter()
@@ -94,6 +116,13 @@ def analyze(text: str, buckets: int) -> TextStats:
         n_words=len(words),
         word_counts=dict(Counter(_bucket(word, buckets) for word in words)),
         char_counts=dict(char_counts),
+        bold=frozenset(" ".join(phrase.lower().split()) for phrase in _BOLD.findall(text)),
+        traits=(
+            _DIGIT.search(text) is not None,
+            _BOLD.search(text) is not None,
+            _LIST_LINE.search(text) is not None,
+            _HEADING_LINE.search(text) is not None,
+        ),
     )
 
 
@@ -204,9 +233,14 @@ class TextFeatures(nn.Module):
                     row.append(_cosine(vector(a, "word"), vector(b, "word")))
                 elif name == "char_tfidf":
                     row.append(_cosine(vector(a, "char"), vector(b, "char")))
-                else:  # length_ratio
+                elif name == "length_ratio":
                     longer = max(sa.n_words, sb.n_words)
                     row.append(min(sa.n_words, sb.n_words) / longer if longer else 1.0)
+                elif name == "bold_jaccard":
+                    row.append(_jaccard(sa.bold, sb.bold))
+                else:  # a format feature: both texts have the trait
+                    trait = FORMAT_FEATURES.index(name)
+                    row.append(float(sa.traits[trait] and sb.traits[trait]))
             rows.append(row)
         return torch.tensor(rows, dtype=torch.float32).reshape(len(pairs), len(self.names))
 
