@@ -230,7 +230,8 @@ class PartitionClassifierConfig(PretrainedConfig):
         if tokens >= self.max_tokens_per_text:
             raise ValueError(
                 f"opening_tokens={tokens} would cover the whole text (max_tokens_per_text="
-                f"{self.max_tokens_per_text}); use fewer, e.g. 32."
+                f"{self.max_tokens_per_text}); use opening_tokens < max_tokens_per_text (32 is the measured "
+                "recipe) or a larger max_tokens_per_text."
             )
 
     @property
