@@ -36,6 +36,7 @@ Two recipes:
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 import tempfile
 import time
@@ -92,31 +93,31 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
+def with_dev_split(train, test, labels, seed, prompts=None):
+    """``(fit, dev, test)``: 1/8 of ``train`` as the dev split for the threshold (stratified, prompts together)."""
+    from darling.partition.classifier.training import kfold_indices
+
+    groups = [prompts[i] for i in train] if prompts is not None else None
+    fit, dev = kfold_indices(len(train), 8, seed, groups=groups, labels=[labels[i] for i in train])[0]
+    return train[fit], train[dev], test
+
+
 def fold_splits(labels, prompts, folds, seed):
     from darling.partition.classifier.training import kfold_indices
 
-    out = []
-    for train, test in kfold_indices(len(labels), folds, seed, groups=prompts, labels=labels):
-        # Dev split for the threshold: 1/8 of the training pairs, stratified, prompts kept together.
-        inner = kfold_indices(
-            len(train), 8, seed, groups=[prompts[i] for i in train], labels=[labels[i] for i in train]
-        )
-        fit, dev = inner[0]
-        out.append((train[fit], train[dev], test))
-    return out
+    return [
+        with_dev_split(train, test, labels, seed, prompts)
+        for train, test in kfold_indices(len(labels), folds, seed, groups=prompts, labels=labels)
+    ]
 
 
 def labeller_splits(labels, labellers, seed):
     """Leave-one-labeller-out: each labeller's pairs are the test set once (1/8 of the rest is the dev split)."""
-    from darling.partition.classifier.training import kfold_indices
-
     out = []
     for name in sorted(set(labellers)):
         test = np.array([i for i, who in enumerate(labellers) if who == name])
         train = np.array([i for i, who in enumerate(labellers) if who != name])
-        inner = kfold_indices(len(train), 8, seed, labels=[labels[i] for i in train])
-        fit, dev = inner[0]
-        out.append((train[fit], train[dev], test))
+        out.append(with_dev_split(train, test, labels, seed))
     return out
 
 
@@ -157,25 +158,13 @@ def head_recipe(args, data, y, splits_by_seed, cache, embed_time):
     text_only = {text: value[:hidden] for text, value in cache.items()}
     out, per_fold = [], {}
     earlier = list(SIMILARITY_FEATURES[:6])  # the recipe before the opening and format features
-    variants = [
-        ("cosine only", None, None, "dev"),
-        ("cosine + 6 similarity features", earlier, None, "dev"),
-        (
-            f"cosine + opening cosine ({args.opening_tokens} tokens) + all text features",
-            list(TEXT_FEATURES),
-            args.opening_tokens,
-            "dev",
-        ),
-        ("cosine only", None, None, "balanced"),
-        ("cosine + 6 similarity features", earlier, None, "balanced"),
-        (
-            f"cosine + opening cosine ({args.opening_tokens} tokens) + all text features",
-            list(TEXT_FEATURES),
-            args.opening_tokens,
-            "balanced",
-        ),
+    recipe = f"cosine + opening cosine ({args.opening_tokens} tokens) + all text features"
+    feature_sets = [
+        ("cosine only", None, None),
+        ("cosine + 6 similarity features", earlier, None),
+        (recipe, list(TEXT_FEATURES), args.opening_tokens),
     ]
-    for name, features, opening, threshold in variants:
+    for threshold, (name, features, opening) in itertools.product(("dev", "balanced"), feature_sets):
         embeddings = cache if opening else text_only
         rows, times = [], []
         for seed, splits in splits_by_seed:
@@ -211,9 +200,9 @@ def head_recipe(args, data, y, splits_by_seed, cache, embed_time):
         chosen = "threshold on dev split" if threshold == "dev" else "threshold 0.5"
         label = f"MiniLM bi-encoder, frozen encoder, head on {name}, {chosen} ({len(rows)} folds)"
         out.append((label, summarize(rows), times))
-        per_fold[(features is not None, opening is not None, threshold)] = rows
+        per_fold[name, threshold] = rows
     # The new recipe against the earlier one, fold by fold (threshold 0.5, where the recipe decides).
-    new, old = per_fold[(True, True, "balanced")], per_fold[(True, False, "balanced")]
+    new, old = per_fold[recipe, "balanced"], per_fold["cosine + 6 similarity features", "balanced"]
     for key in ("roc_auc", "balanced_accuracy"):
         mean, std = paired_gain(new, old, key)
         better = sum(n[key] > o[key] for n, o in zip(new, old))

@@ -17,6 +17,21 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 NOVELTYBENCH = SHARED_DATA / "noveltybench"
 
+
+def tiny_bert_config(tokenizer, hidden_size: int = 32, num_layers: int = 2):
+    """Config of a tiny BERT encoder over ``tokenizer`` (4 heads, 128 positions) for bi-encoder tests."""
+    from transformers import BertConfig
+
+    return BertConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=hidden_size,
+        num_hidden_layers=num_layers,
+        num_attention_heads=4,
+        intermediate_size=2 * hidden_size,
+        max_position_embeddings=128,
+    )
+
+
 requires_shared_data = pytest.mark.skipif(
     not NOVELTYBENCH.is_dir(),
     reason="needs ../shared/data/noveltybench beside the checkout (not shipped with the project)",

@@ -10,6 +10,7 @@ import pytest
 import torch
 from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification, BertConfig, BertModel
 
+from conftest import tiny_bert_config
 from darling.partition import partition
 from darling.partition.classifier import (
     ClassifierJudge,
@@ -52,15 +53,9 @@ def bert_clf(checkpoints):
 
 @pytest.fixture(scope="module")
 def bi_clf(encoder_tokenizer):
-    encoder = BertConfig(
-        vocab_size=len(encoder_tokenizer),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        intermediate_size=64,
-        max_position_embeddings=128,
+    config = PartitionClassifierConfig(
+        encoder=tiny_bert_config(encoder_tokenizer), architecture="bi_encoder", max_tokens_per_text=64
     )
-    config = PartitionClassifierConfig(encoder=encoder, architecture="bi_encoder", max_tokens_per_text=64)
     torch.manual_seed(0)
     return PartitionClassifier(config, tokenizer=encoder_tokenizer).eval()
 

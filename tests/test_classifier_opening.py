@@ -7,8 +7,8 @@ import random
 import numpy as np
 import pytest
 import torch
-from transformers import BertConfig
 
+from conftest import tiny_bert_config
 from darling.partition.classifier import (
     BiEncoderHead,
     PartitionClassifier,
@@ -35,20 +35,9 @@ BODIES = [
 ]
 
 
-def _encoder(tokenizer) -> BertConfig:
-    return BertConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        intermediate_size=64,
-        max_position_embeddings=128,
-    )
-
-
 def _clf(tokenizer, opening_tokens=8, seed=0, **kwargs) -> PartitionClassifier:
     config = PartitionClassifierConfig(
-        encoder=_encoder(tokenizer),
+        encoder=tiny_bert_config(tokenizer),
         architecture="bi_encoder",
         max_tokens_per_text=64,
         opening_tokens=opening_tokens,

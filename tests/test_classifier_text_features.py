@@ -8,8 +8,8 @@ import zlib
 import numpy as np
 import pytest
 import torch
-from transformers import BertConfig
 
+from conftest import tiny_bert_config
 from darling.partition.classifier import (
     FORMAT_FEATURES,
     SIMILARITY_FEATURES,
@@ -55,16 +55,8 @@ def _synthetic_pairs(seed: int, n: int) -> tuple[list[tuple[str, str]], list[int
 
 
 def _bi_clf(tokenizer, features=tuple(TEXT_FEATURES), buckets=2**12):
-    encoder = BertConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=16,
-        num_hidden_layers=1,
-        num_attention_heads=4,
-        intermediate_size=32,
-        max_position_embeddings=128,
-    )
     config = PartitionClassifierConfig(
-        encoder=encoder,
+        encoder=tiny_bert_config(tokenizer, hidden_size=16, num_layers=1),
         architecture="bi_encoder",
         max_tokens_per_text=32,
         text_features=list(features),

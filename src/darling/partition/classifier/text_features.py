@@ -106,6 +106,7 @@ def analyze(text: str, buckets: int) -> TextStats:
         padded = f" {word} "
         for size in _CHAR_SIZES:
             grams.update(padded[i : i + size] for i in range(len(padded) - size + 1))
+    bold = _BOLD.findall(text)
     char_counts: Counter[int] = Counter()
     for gram, count in grams.items():  # hash each distinct n-gram once
         char_counts[_bucket(gram, buckets)] += count
@@ -116,10 +117,10 @@ def analyze(text: str, buckets: int) -> TextStats:
         n_words=len(words),
         word_counts=dict(Counter(_bucket(word, buckets) for word in words)),
         char_counts=dict(char_counts),
-        bold=frozenset(" ".join(phrase.lower().split()) for phrase in _BOLD.findall(text)),
+        bold=frozenset(" ".join(phrase.lower().split()) for phrase in bold),
         traits=(
             _DIGIT.search(text) is not None,
-            _BOLD.search(text) is not None,
+            bool(bold),
             _LIST_LINE.search(text) is not None,
             _HEADING_LINE.search(text) is not None,
         ),
