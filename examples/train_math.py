@@ -2,9 +2,10 @@
 
 Trains a math policy with DARLING (arXiv 2509.02534): reward = math-verify accuracy (0/1) x semantic
 diversity of the rollouts, judged by the released math partition classifier. Defaults are the
-paper's math recipe: Qwen3-4B-Base, 10k DeepScaleR problems, classifier
-``dogtooth/qwen3-4b-emb-finetuned-step-70-hf`` at threshold 0.5, 8 rollouts a prompt, lr 1e-6,
-temperature 1.0, beta 0, no std normalization of advantages.
+official math recipe: Qwen3-4B-Base, 10k DeepScaleR problems, classifier
+``dogtooth/qwen3-4b-emb-finetuned-step-70-hf`` at threshold 0.5, 256 prompts x 8 rollouts a
+generation batch optimised in 4 mini-batches, constant lr 1e-6, weight decay 0.01, temperature 1.0,
+beta 0, no std normalization of advantages, prompts over 1,024 tokens dropped.
 
 Other ways to run it:
 
@@ -32,7 +33,9 @@ from darling.trainer import DarlingConfig, DarlingGRPOTrainer
 
 INSTRUCTION = "Let's think step by step and output the final answer within \\boxed{}."
 
-# The paper's math recipe; a --config file and CLI flags override these.
+# The official math recipe (examples/recipes/math_qwen3_4b.yaml, on 8 GPUs); a --config file and CLI
+# flags override these. The optimiser settings (constant lr, weight decay 0.01, clipping 1.0) are
+# DarlingConfig's defaults.
 RECIPE = {
     "output_dir": "Qwen3-4B-Base-DARLING-math",
     "diversity_classifier": "dogtooth/qwen3-4b-emb-finetuned-step-70-hf",
@@ -41,9 +44,12 @@ RECIPE = {
     "learning_rate": 1e-6,
     "temperature": 1.0,
     "beta": 0.0,
+    "max_prompt_length": 1024,
     "max_completion_length": 8192,
-    "per_device_train_batch_size": 8,
-    "gradient_accumulation_steps": 8,
+    # 8 GPUs x 16 x 4 = 64 prompts x 8 an update; 16 micro-batches = 256 prompts x 8 a generation batch.
+    "per_device_train_batch_size": 16,
+    "gradient_accumulation_steps": 4,
+    "steps_per_generation": 16,
     "logging_steps": 1,
     "save_steps": 50,
     "report_to": "none",
@@ -55,6 +61,7 @@ SMOKE = {
     "max_steps": 2,
     "per_device_train_batch_size": 4,
     "gradient_accumulation_steps": 1,
+    "steps_per_generation": 1,
     "num_generations": 4,
     "max_completion_length": 8,
     "save_strategy": "no",

@@ -218,12 +218,16 @@ def test_partition_correct_scores_only_correct_rollouts_and_floors_the_rest():
     assert reward.last_stats["mean_classes"] == 2
 
 
-def test_partition_correct_single_correct_rollout_gets_one_and_none_correct_get_floor():
+def test_partition_correct_group_with_at_most_one_correct_rollout_gets_floor_everywhere():
+    # As the official partition_correct: a lone correct rollout has no correct peer, so it gets the floor too.
     reward = DiversityRewardFunction(
         judge=judge(), num_generations=3, floor=0.1, correctness_reward=suffix_correct
     )
     out = reward(prompts=["a"] * 3 + ["b"] * 3, completions=["x ok", "no", "no", "no", "nope", "nah"])
-    assert out == pytest.approx([1.0, 0.1, 0.1, 0.1, 0.1, 0.1])
+    assert out == pytest.approx([0.1, 0.1, 0.1, 0.1, 0.1, 0.1])
+    assert reward.score_groups([["x", "y"]], correct=[[True, False]]) == [[0.1, 0.1]]
+    # Without correctness, a group of one rollout keeps 1.0 (nothing to be equivalent to).
+    assert reward.score_groups([["x"]]) == [[1.0]]
 
 
 def test_partition_correct_passes_dataset_columns_and_threshold():
@@ -232,15 +236,17 @@ def test_partition_correct_passes_dataset_columns_and_threshold():
     def graded(prompts, completions, answer, **kwargs):
         seen["answer"] = answer
         seen["has_log_metric"] = "log_metric" in kwargs
-        return [None, 0.5, 0.9, float("nan")]
+        return [None, 0.5, 0.9, float("nan"), 0.95]
 
     reward = DiversityRewardFunction(
-        judge=judge(), num_generations=4, floor=0.0, correctness_reward=graded, correctness_threshold=0.6
+        judge=judge(), num_generations=5, floor=0.0, correctness_reward=graded, correctness_threshold=0.6
     )
-    out = reward(prompts=["p"] * 4, completions=["a", "b", "c", "d"], answer=["1"] * 4, log_metric=Recorder())
-    assert seen == {"answer": ["1"] * 4, "has_log_metric": False}
-    # Only rollout 2 is correct (None and NaN count as incorrect).
-    assert out == [0.0, 0.0, 1.0, 0.0]
+    out = reward(
+        prompts=["p"] * 5, completions=["a", "b", "c", "d", "e"], answer=["1"] * 5, log_metric=Recorder()
+    )
+    assert seen == {"answer": ["1"] * 5, "has_log_metric": False}
+    # Only rollouts 2 and 4 are correct (None, NaN and 0.5 <= 0.6 count as incorrect).
+    assert out == [0.0, 0.0, 1.0, 0.0, 1.0]
 
 
 # --- logging, stats, pickling -----------------------------------------------------------------------

@@ -15,18 +15,27 @@ def test_share_of_ngrams_found_in_no_other_rollout():
     assert ngram_novelty(texts, n=4) == pytest.approx([2 / 3, 2 / 3, 1.0])
 
 
-def test_distinct_ngrams_count_once_and_case_is_ignored():
-    assert ngram_novelty(["A B A B A B", "a b x y"], n=2) == pytest.approx([1 / 2, 2 / 3])
+def test_tokens_keep_case_and_punctuation_as_str_split_does():
+    # The official reward splits on whitespace only: "One" and "six." are other tokens than "one", "six".
+    texts = ["one two three four five six", "One two three four five six."]
+    assert ngram_novelty(texts, n=4) == pytest.approx([2 / 3, 2 / 3])
 
 
-def test_identical_rollouts_score_zero_and_a_group_of_one_scores_one():
+def test_repeating_an_ngram_inside_a_rollout_lowers_its_score():
+    # 10 tokens, 7 positions, a single distinct 4-gram: 1/7, not 1.0.
+    assert ngram_novelty(["loop " * 10, "x y z w"], n=4) == pytest.approx([1 / 7, 1.0])
+    # The denominator counts positions, not distinct n-grams.
+    assert ngram_novelty(["A B A B A B", "a b x y"], n=2) == pytest.approx([2 / 5, 1.0])
+
+
+def test_identical_rollouts_score_zero_and_a_group_of_one_scores_its_distinct_share():
     assert ngram_novelty(["one two three four five"] * 3, n=4) == [0.0, 0.0, 0.0]
     assert ngram_novelty(["one two three four five"], n=4) == [1.0]
+    assert ngram_novelty(["a b c d a b c d"], n=4) == pytest.approx([4 / 5])
 
 
-def test_rollout_without_ngrams_gets_the_documented_empty_value():
+def test_rollout_shorter_than_n_scores_zero():
     assert ngram_novelty(["", "too short", "one two three four"], n=4) == [0.0, 0.0, 1.0]
-    assert ngram_novelty(["", "one two three four"], n=4, empty=0.5) == [0.5, 1.0]
 
 
 def test_reward_groups_rollouts_and_applies_floor():
@@ -49,7 +58,7 @@ def test_reward_logs_and_pickles():
     assert pickle.loads(pickle.dumps(reward)).__name__ == "ngram_diversity"
 
 
-@pytest.mark.parametrize("kwargs", [{"n": 0}, {"floor": -0.1}, {"num_generations": 0}, {"empty": 2.0}])
+@pytest.mark.parametrize("kwargs", [{"n": 0}, {"floor": -0.1}, {"num_generations": 0}])
 def test_invalid_settings_raise(kwargs):
     with pytest.raises(ValueError):
         NGramDiversityReward(**kwargs)

@@ -166,14 +166,26 @@ def test_conversational_prompts_are_scored_on_assistant_text(policy, tmp_path):
     assert _logged(trainer, "darling/diversity_mean") == pytest.approx([FLOOR])
 
 
-def test_negative_quality_warns_once_naming_the_option(policy, tmp_path):
+def test_negative_quality_is_multiplied_raw_by_default_and_warns_once_naming_the_fix(policy, tmp_path):
     trainer = _trainer(policy, tmp_path, [LengthQuality(offset=-5.0), _diversity(length_class)])
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         trainer.train()
     messages = [str(w.message) for w in caught if "Quality rewards are negative" in str(w.message)]
     assert len(messages) == 1
-    assert "negative_quality='shift_if_negative'" in messages[0]
+    assert "negative_quality='allow'" in messages[0] and "negative_quality='shift'" in messages[0]
+    # Raw multiplication (the official default): every quality is negative, so is every fused reward.
+    assert max(_logged(trainer, "darling/fused_reward_mean")) < 0.0
+
+
+def test_negative_quality_shift_is_opt_in_and_does_not_warn(policy, tmp_path):
+    trainer = _trainer(
+        policy, tmp_path, [LengthQuality(offset=-5.0), _diversity(length_class)], negative_quality="shift"
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        trainer.train()
+    assert not [w for w in caught if "Quality rewards are negative" in str(w.message)]
     # After the per-group min shift every fused reward is >= 0.
     assert min(_logged(trainer, "darling/fused_reward_mean")) >= 0.0
 
@@ -341,3 +353,35 @@ def test_classifier_loads_outside_zero3_partitioning_and_the_setting_is_restored
         unset_hf_deepspeed_config()
     with full_weights_under_zero3():  # a no-op without DeepSpeed
         assert not is_deepspeed_zero3_enabled()
+
+
+def test_max_prompt_length_drops_long_prompts_with_the_trainers_own_tokenization(policy, tmp_path):
+    _, tokenizer = policy
+    short, long = "Hi", "Tell me a very long story about a dragon who loved to read many books " * 3
+    conversational = [[{"role": "user", "content": text}] for text in (short, long, short, long)]
+    lengths = [
+        len(
+            tokenizer.apply_chat_template(p, add_generation_prompt=True, tokenize=True, return_dict=True)[
+                "input_ids"
+            ]
+        )
+        for p in conversational
+    ]
+    limit = (lengths[0] + lengths[1]) // 2  # between the templated short and long prompt
+    trainer = _trainer(
+        policy,
+        tmp_path,
+        [LengthQuality(), _diversity(length_class)],
+        dataset=Dataset.from_dict({"prompt": conversational}),
+        max_prompt_length=limit,
+    )
+    assert len(trainer.train_dataset) == 2
+    assert all(row["prompt"][0]["content"] == short for row in trainer.train_dataset)
+    # Without the setting, nothing is dropped.
+    kept = _trainer(
+        policy,
+        tmp_path,
+        [LengthQuality(), _diversity(length_class)],
+        dataset=Dataset.from_dict({"prompt": conversational}),
+    )
+    assert len(kept.train_dataset) == 4

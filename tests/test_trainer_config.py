@@ -21,8 +21,13 @@ def test_paper_defaults(tmp_path):
     assert config.diversity_floor == 0.1
     assert config.beta == 0.0
     assert config.partition_mode == "all_pairs"
-    assert config.negative_quality == "shift_if_negative"
+    assert config.negative_quality == "allow"
     assert config.diversity_weight is None
+    # The official verl scripts' optimiser settings.
+    assert config.lr_scheduler_type.value == "constant"
+    assert config.weight_decay == 0.01
+    assert config.max_grad_norm == 1.0
+    assert config.max_prompt_length is None
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the CPU-only bf16 default")
@@ -37,7 +42,8 @@ def test_bf16_defaults_off_without_an_accelerator_but_explicit_value_wins(tmp_pa
         ({"fusion": "additive"}, "needs diversity_weight"),
         ({"diversity_weight": 0.5}, "only applies to fusion='additive'"),
         ({"fusion": "sum"}, "set fusion to one of multiplicative, additive"),
-        ({"negative_quality": "ignore"}, "choose one of shift_if_negative"),
+        ({"negative_quality": "ignore"}, "choose one of allow, shift, shift_if_negative, clip, error"),
+        ({"max_prompt_length": 0}, "max_prompt_length must be a positive number of tokens"),
         ({"partition_mode": "pairs"}, "choose one of all_pairs, greedy"),
         ({"diversity_floor": 1.5}, r"diversity_floor must be in \[0, 1\]"),
         ({"diversity_threshold": 32.0}, r"threshold in \[0, 1\]"),

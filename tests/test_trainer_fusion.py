@@ -78,11 +78,22 @@ def test_clip_allow_and_error_modes():
     _close(handle_negative_quality(torch.tensor([0.0, 1.0]), 2, "error"), [0.0, 1.0])
 
 
-def test_negative_quality_times_diversity_with_default_shift():
-    # Reward-model scores -2 (div 1) and -1 (div 2/3): shifted by -2 -> 0 and 1 -> fused 0 and 2/3,
-    # so the more diverse bad answer is not punished for being diverse.
+def test_default_multiplies_raw_negative_quality_as_the_official_runs():
+    # Reward-model scores -2 (div 1) and -1 (div 2/3): multiplied as they are (add_bias off), so the
+    # more diverse bad answer gets the lower reward: the behaviour the trainer warns about.
     fused = fuse_rewards(
         torch.tensor([-2.0, -1.0, 0.0, 1.0]), torch.tensor([1.0, 2 / 3, 2 / 3, 1.0]), num_generations=4
+    )
+    _close(fused, [-2.0, -2 / 3, 0.0, 1.0])
+
+
+def test_shift_is_the_official_add_bias():
+    # Shifted by the group minimum -2 -> 0 and 1: fused 0 and 2/3, diversity no longer punished.
+    fused = fuse_rewards(
+        torch.tensor([-2.0, -1.0, 0.0, 1.0]),
+        torch.tensor([1.0, 2 / 3, 2 / 3, 1.0]),
+        negative_quality="shift",
+        num_generations=4,
     )
     _close(fused, [0.0, 2 / 3, 4 / 3, 3.0])
 

@@ -71,7 +71,8 @@ class DiversityRewardFunction:
             rollout is correct when its reward is above ``correctness_threshold``. Then only the
             correct rollouts of a group are partitioned and a correct rollout's diversity is
             computed among the correct ones; incorrect rollouts (and ``None`` rewards) get
-            ``floor``. This is the official code's ``partition_correct`` variant.
+            ``floor``; a group with at most one correct rollout gets ``floor`` everywhere. This is
+            the official code's ``partition_correct`` variant.
         correctness_threshold: See ``correctness_reward``.
         gather: Gather rollouts across processes before scoring (needed whenever a group can be
             split between processes; turn off only if every process holds whole groups).
@@ -260,7 +261,8 @@ class DiversityRewardFunction:
         Args:
             groups: The rollout texts of each prompt.
             correct: Optional, per group, whether each rollout is correct; only correct rollouts
-                are partitioned and incorrect ones get ``floor``.
+                are partitioned, incorrect ones get ``floor``, and so does every rollout of a group
+                with at most one correct rollout.
 
         Returns:
             One list of scores per group. Also sets :attr:`last_stats`.
@@ -287,8 +289,11 @@ class DiversityRewardFunction:
         out = []
         for group, idx, result in zip(groups, kept, results):
             scores = [self.floor] * len(group)
-            for i, score in zip(idx, diversity_scores(result.labels, floor=self.floor)):
-                scores[i] = score
+            # With correctness, a lone correct rollout has no correct peer to differ from: the official
+            # partition_correct gives its whole group the floor.
+            if correct is None or len(idx) > 1:
+                for i, score in zip(idx, diversity_scores(result.labels, floor=self.floor)):
+                    scores[i] = score
             out.append(scores)
         self.last_stats = self._stats(out, kept, results, correct is not None)
         return out

@@ -6,21 +6,22 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from darling.partition.judges import ngrams
 from darling.rewards._groups import completion_texts, group_bounds, overlapping_groups
 from darling.rewards.distributed import gather_for_groups
 
 
-def ngram_novelty(texts: Sequence[str], n: int = 4, empty: float = 0.0) -> list[float]:
-    """For each text, the share of its distinct word n-grams that appear in no other text of the group.
+def ngram_novelty(texts: Sequence[str], n: int = 4) -> list[float]:
+    """The official code's n-gram diversity of each text of one group.
 
-    Words are lower-cased ``\\w+`` runs. A group of one text scores 1.0.
+    Tokens are ``str.split()`` (case and punctuation kept). A text's score is the number of its
+    distinct n-grams that appear in no other text of the group, divided by its number of n-gram
+    positions ``max(1, tokens - n + 1)`` (1 for a text shorter than ``n`` tokens). Repeating an
+    n-gram inside one text therefore lowers its score: a rollout that loops on one phrase is not
+    diverse. A group of one text scores ``distinct n-grams / positions``.
 
     Args:
         texts: The rollouts of one prompt.
-        n: n-gram order.
-        empty: The score of a text with no n-grams (empty, or shorter than ``n`` words): it
-            contributes nothing new.
+        n: n-gram order (the paper's ablation uses 4).
 
     Returns:
         One score in [0, 1] per text.
@@ -28,33 +29,33 @@ def ngram_novelty(texts: Sequence[str], n: int = 4, empty: float = 0.0) -> list[
     Example:
         >>> ngram_novelty(["a b c d e", "a b c d x", "p q r s"], n=4)
         [0.5, 0.5, 1.0]
+        >>> round(ngram_novelty(["loop " * 10, "something else entirely here"], n=4)[0], 4)  # 1 distinct / 7
+        0.1429
     """
-    grams = [set(ngrams(text, n)) for text in texts]
+    tokens = [text.split() for text in texts]
+    grams = [{tuple(words[i : i + n]) for i in range(len(words) - n + 1)} for words in tokens]
     # How many texts each n-gram appears in.
     document_frequency = Counter(g for text_grams in grams for g in text_grams)
     scores = []
-    for text_grams in grams:
-        if not text_grams:
-            scores.append(float(empty))
-            continue
+    for words, text_grams in zip(tokens, grams):
         unique = sum(1 for g in text_grams if document_frequency[g] == 1)
-        scores.append(unique / len(text_grams))
+        scores.append(unique / max(1, len(words) - n + 1))
     return scores
 
 
 class NGramDiversityReward:
     """N-gram diversity (the DARLING paper's ablation baseline) as a TRL reward function.
 
-    A rollout's reward is the share of its distinct word n-grams that appear in no other rollout
-    of its group. Groups are gathered across processes the same way as
-    :class:`~darling.rewards.DiversityRewardFunction`.
+    A rollout's reward is the number of its distinct n-grams (``str.split()`` tokens) found in no
+    other rollout of its group, divided by its number of n-gram positions, exactly as the official
+    code's ``ngram`` reward (see :func:`ngram_novelty`). Groups are gathered across processes the
+    same way as :class:`~darling.rewards.DiversityRewardFunction`.
 
     Args:
         n: n-gram order (the paper uses 4).
         num_generations: Rollouts per prompt; ``None`` groups runs of consecutive equal prompts.
-        floor: Lower bound of every score (use the diversity floor, e.g. 0.1, under multiplicative
-            fusion so a rollout's quality is never zeroed out).
-        empty: Score of a rollout with no n-grams (fewer than ``n`` words), before the floor.
+        floor: Lower bound of every score. The official reward has none (0.0, the default); under
+            multiplicative fusion a floor such as 0.1 keeps a rollout's quality from being zeroed out.
         gather: Gather rollouts across processes before scoring.
 
     Example:
@@ -70,15 +71,12 @@ class NGramDiversityReward:
         n: int = 4,
         num_generations: int | None = None,
         floor: float = 0.0,
-        empty: float = 0.0,
         gather: bool = True,
     ) -> None:
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise ValueError(f"`n` must be a positive int, got {n!r}.")
         if not 0.0 <= floor <= 1.0:
             raise ValueError(f"`floor` must be in [0, 1], got {floor}.")
-        if not 0.0 <= empty <= 1.0:
-            raise ValueError(f"`empty` must be in [0, 1], got {empty}.")
         if num_generations is not None and (
             isinstance(num_generations, bool) or not isinstance(num_generations, int) or num_generations < 1
         ):
@@ -86,13 +84,12 @@ class NGramDiversityReward:
         self.n = n
         self.num_generations = num_generations
         self.floor = float(floor)
-        self.empty = float(empty)
         self.gather = gather
         self.last_stats: dict[str, float] = {}
 
     def score_groups(self, groups: Sequence[Sequence[str]]) -> list[list[float]]:
         """Scores whole groups on this process (no gathering). Also sets :attr:`last_stats`."""
-        out = [[max(s, self.floor) for s in ngram_novelty(list(g), self.n, self.empty)] for g in groups]
+        out = [[max(s, self.floor) for s in ngram_novelty(list(g), self.n)] for g in groups]
         flat = [s for g in out for s in g]
         self.last_stats = {"mean_ngram_diversity": sum(flat) / len(flat)} if flat else {}
         return out

@@ -23,22 +23,27 @@ def _has_accelerator() -> bool:
 class DarlingConfig(GRPOConfig):
     """Configuration of :class:`~darling.trainer.DarlingGRPOTrainer`.
 
-    A `trl.GRPOConfig` that adds the DARLING settings and takes the paper's defaults: multiplicative
-    fusion, no std normalization of advantages (``scale_rewards="none"``), diversity floor 0.1 and
-    ``beta=0.0``. Every other field is GRPOConfig's. Only the fields below differ.
+    A `trl.GRPOConfig` that adds the DARLING settings and takes the official recipe's defaults:
+    multiplicative fusion of the raw quality, no std normalization of advantages
+    (``scale_rewards="none"``), diversity floor 0.1, ``beta=0.0``, and the optimiser settings of
+    the official verl scripts (constant learning rate, weight decay 0.01, gradient clipping 1.0).
+    Every other field is GRPOConfig's. Only the fields below differ; docs/concepts.md has the
+    table of every setting that matters: paper, official code, darling default, how to change it.
 
-    Multiplying negative quality rewards (raw reward-model scores) by diversity would punish the
-    more diverse rollouts; ``negative_quality="shift_if_negative"`` (the default) subtracts the
-    group's minimum quality in the groups that contain a negative one, which is the official code's
-    per-group min shift without touching 0/1 math rewards.
+    Raw reward-model scores can be negative, and multiplying a negative quality by a larger
+    diversity punishes the more diverse rollout. The official runs multiplied the raw score anyway
+    (``negative_quality="allow"``, the default, with a one-time warning when it happens); their
+    opt-in per-group min shift (``add_bias``) is ``negative_quality="shift"``.
 
     ``bf16`` defaults to ``True`` when a CUDA or XPU device is present and to ``False`` otherwise
     (GRPOConfig's unconditional ``bf16=True`` fails on CPU-only machines); an explicit value wins.
 
     Example:
         >>> config = DarlingConfig(output_dir="out", use_cpu=True, diversity_classifier="path/to/classifier")
-        >>> config.fusion, config.scale_rewards, config.diversity_floor
-        ('multiplicative', 'none', 0.1)
+        >>> config.fusion, config.scale_rewards, config.diversity_floor, config.negative_quality
+        ('multiplicative', 'none', 0.1, 'allow')
+        >>> config.lr_scheduler_type.value, config.weight_decay, config.max_grad_norm
+        ('constant', 0.01, 1.0)
     """
 
     # Paper defaults that differ from GRPOConfig.
@@ -53,6 +58,30 @@ class DarlingConfig(GRPOConfig):
     beta: float = field(
         default=0.0,
         metadata={"help": "KL coefficient. The paper uses 0.0 for math and 0.001 for non-verifiable tasks."},
+    )
+    lr_scheduler_type: str = field(
+        default="constant",
+        metadata={
+            "help": "Learning-rate schedule. The official DARLING runs keep the learning rate constant (verl's "
+            "warmup_style=constant, no warm-up); GRPOConfig's default is 'linear' decay."
+        },
+    )
+    weight_decay: float = field(
+        default=0.01,
+        metadata={
+            "help": "AdamW weight decay; 0.01 in the official DARLING runs (GRPOConfig's default is 0)."
+        },
+    )
+    max_grad_norm: float = field(
+        default=1.0, metadata={"help": "Gradient clipping norm; 1.0 in the official DARLING runs."}
+    )
+    max_prompt_length: int | None = field(
+        default=None,
+        metadata={
+            "help": "Drop training (and evaluation) prompts longer than this many tokens, counted on the chat-"
+            "templated prompt, before training starts, as the official runs did (512 chat, 1024 math; verl's "
+            "filter_overlong_prompts). TRL has no prompt-length filter of its own. None keeps every prompt."
+        },
     )
     bf16: bool | None = field(
         default=None,
@@ -110,11 +139,13 @@ class DarlingConfig(GRPOConfig):
         metadata={"help": "Weight of the diversity term; required by fusion='additive', unused otherwise."},
     )
     negative_quality: str = field(
-        default="shift_if_negative",
+        default="allow",
         metadata={
-            "help": "What multiplicative fusion does with negative quality rewards: 'shift_if_negative' (subtract "
-            "the group's minimum quality in groups that contain a negative one), 'shift' (always subtract the "
-            "group minimum), 'clip' (negatives become 0), 'error' (raise) or 'allow' (multiply as they are)."
+            "help": "What multiplicative fusion does with negative quality rewards: 'allow' (multiply the raw scores, "
+            "as the official runs did; the trainer warns once when a negative score is multiplied), 'shift' "
+            "(subtract each group's minimum quality first: the official code's opt-in add_bias), "
+            "'shift_if_negative' (the shift only in groups that contain a negative quality), 'clip' (negatives "
+            "become 0) or 'error' (raise)."
         },
     )
 
@@ -160,6 +191,15 @@ class DarlingConfig(GRPOConfig):
             raise ValueError(
                 f"short_text_rule={self.short_text_rule!r} is not supported; choose one of "
                 f"{', '.join(SHORT_TEXT_RULES)} or leave it unset."
+            )
+        if self.max_prompt_length is not None and (
+            isinstance(self.max_prompt_length, bool)
+            or not isinstance(self.max_prompt_length, int)
+            or self.max_prompt_length < 1
+        ):
+            raise ValueError(
+                f"max_prompt_length must be a positive number of tokens or None, got {self.max_prompt_length!r}; "
+                "the official runs used 512 (chat) and 1024 (math)."
             )
         if self.multi_objective_aggregation != "sum_then_normalize":
             raise ValueError(

@@ -25,7 +25,7 @@ from __future__ import annotations
 import torch
 
 FUSIONS: tuple[str, ...] = ("multiplicative", "additive")
-NEGATIVE_QUALITY_MODES: tuple[str, ...] = ("shift_if_negative", "shift", "clip", "error", "allow")
+NEGATIVE_QUALITY_MODES: tuple[str, ...] = ("allow", "shift", "shift_if_negative", "clip", "error")
 
 
 def _check_1d(name: str, tensor: torch.Tensor) -> torch.Tensor:
@@ -56,19 +56,20 @@ def group_nanmin(values: torch.Tensor, num_generations: int) -> torch.Tensor:
 
 
 def handle_negative_quality(quality: torch.Tensor, num_generations: int, mode: str) -> torch.Tensor:
-    """Makes quality rewards safe to multiply by diversity.
+    """Prepares quality rewards for multiplication by diversity.
 
-    Multiplying a negative quality by a larger diversity would punish the more diverse rollout, so
-    negative qualities are never multiplied as they are unless ``mode="allow"``.
+    Multiplying a negative quality by a larger diversity punishes the more diverse rollout. The
+    official runs did it anyway (``"allow"``); the official code's opt-in ``add_bias`` shift is
+    ``"shift"``.
 
     Args:
         quality: One quality reward per rollout (``NaN`` = no reward).
         num_generations: Rollouts per group.
-        mode: ``"shift_if_negative"`` subtracts the group's minimum quality in groups that contain a
-            negative quality and leaves other groups alone (0/1 math rewards are untouched);
-            ``"shift"`` subtracts the group minimum in every group (the official code's opt-in
-            per-group min shift); ``"clip"`` sets negative qualities to 0; ``"error"`` raises;
-            ``"allow"`` keeps them.
+        mode: ``"allow"`` keeps the qualities as they are (the official default); ``"shift"``
+            subtracts the group minimum in every group (the official ``add_bias``);
+            ``"shift_if_negative"`` subtracts it only in groups that contain a negative quality
+            (0/1 math rewards are untouched); ``"clip"`` sets negative qualities to 0; ``"error"``
+            raises on a negative quality.
 
     Returns:
         The adjusted quality (a new tensor; ``NaN`` stays ``NaN``).
@@ -88,7 +89,8 @@ def handle_negative_quality(quality: torch.Tensor, num_generations: int, mode: s
         raise ValueError(
             f"Got {int(negative.sum())} negative quality rewards (minimum {quality[negative].min().item():.4g}); "
             "multiplying them by diversity would punish diverse rollouts. Set negative_quality to "
-            "'shift_if_negative', 'shift' or 'clip' (or 'allow' to multiply them anyway)."
+            "'shift' (the official add_bias), 'shift_if_negative' or 'clip', or 'allow' to multiply them anyway "
+            "as the official runs did."
         )
     if mode == "clip":
         return torch.where(negative, torch.zeros_like(quality), quality)
@@ -103,7 +105,7 @@ def fuse_rewards(
     diversity: torch.Tensor,
     fusion: str = "multiplicative",
     weight: float | None = None,
-    negative_quality: str = "shift_if_negative",
+    negative_quality: str = "allow",
     num_generations: int | None = None,
 ) -> torch.Tensor:
     """Combines quality and diversity into one reward per rollout.

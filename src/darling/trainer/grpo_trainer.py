@@ -15,6 +15,7 @@ from trl import GRPOConfig, GRPOTrainer
 from darling.rewards.diversity import DiversityRewardFunction
 from darling.trainer.config import DarlingConfig
 from darling.trainer.fusion import fuse_rewards, weighted_quality
+from darling.trainer.prompt_filter import drop_long_prompts
 
 _CITATION = textwrap.dedent("""\
     @article{li2025jointly,
@@ -190,6 +191,28 @@ class DarlingGRPOTrainer(GRPOTrainer):
         quality_weights[self._diversity_index] = 0.0
         self.quality_weights = quality_weights
         self.reward_weights = torch.cat([torch.zeros_like(quality_weights), torch.ones(1)])
+        if args.max_prompt_length is not None:
+            self._drop_long_prompts(args.max_prompt_length)
+
+    def _drop_long_prompts(self, max_length: int) -> None:
+        """Applies ``DarlingConfig.max_prompt_length`` to the train and eval datasets (verl's prompt filter)."""
+        if getattr(self, "environment_factories", None) is not None:
+            raise ValueError(
+                "max_prompt_length cannot count prompt tokens when environment_factories are set (each "
+                "environment renders its own tools); filter the dataset yourself and set max_prompt_length=None."
+            )
+
+        def count_tokens(prompts):
+            # TRL's own prompt tokenization: chat template, tools and chat_template_kwargs included.
+            return [len(ids) for ids in self._tokenize_prompts(list(prompts))[0]]
+
+        show = self.is_world_process_zero()
+        self.train_dataset = drop_long_prompts(
+            self.train_dataset, count_tokens, max_length, "train", show_progress=show
+        )
+        self.eval_dataset = drop_long_prompts(
+            self.eval_dataset, count_tokens, max_length, "eval", show_progress=show
+        )
 
     @staticmethod
     def _build_diversity_reward(args: DarlingConfig):
@@ -241,14 +264,15 @@ class DarlingGRPOTrainer(GRPOTrainer):
 
         quality = weighted_quality(rewards_per_func, self.quality_weights)
         diversity = rewards_per_func[:, self._diversity_index]
-        warn = self.args.fusion == "multiplicative" and self.args.negative_quality != "error"
-        if warn and not self._warned_negative_quality and bool((quality < 0).any()):
+        multiplies_raw = self.args.fusion == "multiplicative" and self.args.negative_quality == "allow"
+        if multiplies_raw and not self._warned_negative_quality and bool((quality < 0).any()):
             self._warned_negative_quality = True
             warnings.warn(
-                f"Quality rewards are negative (minimum {quality[quality < 0].min().item():.4g}); with "
-                f"negative_quality={self.args.negative_quality!r} they are "
-                f"{_NEGATIVE_QUALITY_ACTIONS[self.args.negative_quality]}. Set DarlingConfig.negative_quality to "
-                "choose another behaviour. This warning is shown once.",
+                f"Quality rewards are negative (minimum {quality[quality < 0].min().item():.4g}) and are multiplied "
+                "by diversity as they are (negative_quality='allow', as the official DARLING runs did), which "
+                "punishes the more diverse of two rollouts with the same negative score. Set "
+                "DarlingConfig.negative_quality='shift' (the official add_bias: subtract each group's minimum "
+                "quality first) or 'shift_if_negative' to avoid it. This warning is shown once.",
                 UserWarning,
                 stacklevel=2,
             )
@@ -302,12 +326,3 @@ class DarlingGRPOTrainer(GRPOTrainer):
         ]
         with open(path, "a", encoding="utf-8") as handle:
             handle.write("\n".join(section))
-
-
-_NEGATIVE_QUALITY_ACTIONS = {
-    "shift_if_negative": "shifted by the group minimum in the groups that contain them",
-    "shift": "shifted by the group minimum",
-    "clip": "clipped to 0",
-    "error": "rejected",
-    "allow": "multiplied by diversity as they are, which punishes diverse rollouts",
-}

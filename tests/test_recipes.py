@@ -1,0 +1,147 @@
+"""The recipe files reproduce the official runs' settings, and the docs' settings table says the same.
+
+The official values come from facebookresearch/darling at c07a323: ``verl/wildchat_scripts/darling.sh``
+(chat: 64 prompts a batch, mini-batch default 256 prompts -> one update a batch, KL 0.001, prompts
+<= 512 tokens, responses 1,024) and ``verl/math_scripts/darling.batch`` (math: 256 prompts, mini-batches
+of 64 -> 4 updates, no KL, prompts <= 1,024 tokens, responses 8,192), with verl's actor defaults
+(constant lr 1e-6, weight decay 0.01, grad clip 1.0, clip ratio 0.2, token-mean loss, one PPO epoch).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from trl import TrlParser
+
+from darling.trainer import DarlingConfig
+
+ROOT = Path(__file__).resolve().parents[1]
+RECIPES = ROOT / "examples" / "recipes"
+CONCEPTS = ROOT / "docs" / "concepts.md"
+GPUS = 8  # the recipes are written for one 8-GPU node
+
+COMMON = {
+    "num_generations": 8,
+    "learning_rate": 1e-6,
+    "lr_scheduler_type": "constant",
+    "weight_decay": 0.01,
+    "max_grad_norm": 1.0,
+    "epsilon": 0.2,
+    "loss_type": "dapo",
+    "num_iterations": 1,
+    "scale_rewards": "none",
+    "fusion": "multiplicative",
+    "negative_quality": "allow",
+    "diversity_floor": 0.1,
+    "partition_mode": "all_pairs",
+    "temperature": 1.0,
+}
+OFFICIAL = {
+    "creative_llama_8b.yaml": {
+        **COMMON,
+        "beta": 0.001,
+        "diversity_threshold": 0.32,
+        "max_prompt_length": 512,
+        "max_completion_length": 1024,
+        "prompts_per_generation_batch": 64,
+        "updates_per_generation_batch": 1,
+    },
+    "math_qwen3_4b.yaml": {
+        **COMMON,
+        "beta": 0.0,
+        "diversity_threshold": 0.5,
+        "max_prompt_length": 1024,
+        "max_completion_length": 8192,
+        "prompts_per_generation_batch": 256,
+        "updates_per_generation_batch": 4,
+    },
+}
+
+
+def _parse(recipe: str) -> DarlingConfig:
+    parser = TrlParser([DarlingConfig])
+    # Only the DarlingConfig fields of the recipe: the script's own fields belong to its ScriptArguments.
+    (config, _rest) = parser.parse_args_and_config(
+        ["--config", str(RECIPES / recipe), "--bf16", "false", "--use_cpu", "true"],
+        return_remaining_strings=True,
+    )
+    return config
+
+
+def _settings(config: DarlingConfig) -> dict:
+    settings = {key: getattr(config, key) for key in OFFICIAL["math_qwen3_4b.yaml"] if hasattr(config, key)}
+    settings["lr_scheduler_type"] = getattr(config.lr_scheduler_type, "value", config.lr_scheduler_type)
+    # Parsed on one CPU process: size the generation batch for the recipe's 8 GPUs.
+    rollouts = config.per_device_train_batch_size * GPUS * config.steps_per_generation
+    settings["prompts_per_generation_batch"] = rollouts // config.num_generations
+    settings["updates_per_generation_batch"] = (
+        config.steps_per_generation // config.gradient_accumulation_steps
+    )
+    return settings
+
+
+@pytest.mark.parametrize("recipe", sorted(OFFICIAL))
+def test_recipe_files_set_every_official_value(recipe):
+    assert _settings(_parse(recipe)) == OFFICIAL[recipe]
+
+
+def test_darling_defaults_are_the_official_optimiser_settings(tmp_path):
+    config = DarlingConfig(output_dir=str(tmp_path), use_cpu=True, report_to="none")
+    defaults = _settings(config)
+    for key in (
+        "learning_rate",
+        "lr_scheduler_type",
+        "weight_decay",
+        "max_grad_norm",
+        "epsilon",
+        "loss_type",
+    ):
+        assert defaults[key] == COMMON[key], key
+    for key in (
+        "num_iterations",
+        "scale_rewards",
+        "fusion",
+        "negative_quality",
+        "diversity_floor",
+        "partition_mode",
+    ):
+        assert defaults[key] == COMMON[key], key
+
+
+def _table_rows() -> dict[str, list[str]]:
+    text = CONCEPTS.read_text()
+    section = text.split("## The official recipe, setting by setting", 1)[1].split("\n## ", 1)[0]
+    rows = {}
+    for line in section.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 5 and cells[0] not in ("setting", "---"):
+            rows[cells[0]] = cells
+    return rows
+
+
+@pytest.mark.parametrize(
+    ("row", "chat", "math"),
+    [
+        ("prompts a generation batch", "64", "256"),
+        ("optimiser updates a generation batch", "1", "4"),
+        ("learning rate", "1e-6", "1e-6"),
+        ("weight decay", "0.01", "0.01"),
+        ("gradient clipping", "1.0", "1.0"),
+        ("KL coefficient", "0.001", "off"),
+        ("PPO clip", "0.2", "0.2"),
+        ("diversity floor", "0.1", "0.1"),
+        ("classifier threshold", "0.32", "0.5"),
+        ("prompt-length filter", "512", "1,024"),
+        ("response length", "1,024", "8,192"),
+        ("sampling temperature", "1.0", "1.0"),
+    ],
+)
+def test_settings_table_states_the_official_values_the_recipes_use(row, chat, math):
+    rows = _table_rows()
+    assert row in rows, f"docs/concepts.md's settings table lost its {row!r} row"
+    official = rows[row][2]
+    assert re.search(rf"(?<![\d.,]){re.escape(chat)}(?![\d,])", official.split("/")[0]), (row, official)
+    math_part = official.split("/")[-1]
+    assert re.search(rf"(?<![\d.,]){re.escape(math)}(?![\d,])", math_part), (row, official)
