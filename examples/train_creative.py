@@ -5,15 +5,17 @@ score x semantic diversity of the rollouts, judged by the released ModernBERT pa
 Defaults are the paper's non-verifiable recipe: Llama-3.1-8B-Instruct, 10k English first-turn
 WildChat prompts, quality from Athene-RM-8B, classifier ``dogtooth/similarity-classifier-f168-hf``
 at threshold 0.32, 8 rollouts a prompt, lr 1e-6, temperature 1.0, beta 0.001, prompts up to 512 and
-responses up to 1,024 tokens. Athene-RM-8B scores can be negative: ``--negative_quality`` decides
-what happens to them (default: shift each group containing a negative score by its minimum).
+responses up to 1,024 tokens. Athene-RM-8B is a Llama body with a value head read at its CLS token;
+``RewardModelReward`` recognises that format from the checkpoint and scores it as the official code
+does. Its scores can be negative: the official runs multiplied the raw score by diversity, and
+``--negative_quality`` (a DarlingConfig setting, left at its default here) decides what happens.
 
 Other ways to run it:
 
     # a recipe file (any DarlingConfig / script field), CLI flags override it
     accelerate launch --config_file examples/accelerate_configs/ddp.yaml examples/train_creative.py \
         --config examples/recipes/creative_llama_8b.yaml
-    # offline smoke run on tiny local models (CPU, seconds)
+    # offline smoke run on tiny local models, an Athene-format reward model included (CPU, seconds)
     python examples/train_creative.py --smoke
 """
 
@@ -69,13 +71,15 @@ class CreativeScriptArguments(ScriptArguments):
         default="allenai/WildChat-1M", metadata={"help": "Chat logs to take prompts from."}
     )
     reward_model: str = field(
-        default="Nexusflow/Athene-RM-8B", metadata={"help": "Sequence-classification RM."}
+        default="Nexusflow/Athene-RM-8B",
+        metadata={"help": "Reward model: Athene-style (v_head) or a scalar-head sequence classifier."},
     )
     reward_model_batch_size: int = field(
         default=8, metadata={"help": "Conversations per reward-model forward pass."}
     )
-    max_prompt_words: int = field(
-        default=350, metadata={"help": "Drop prompts longer than this (~512 tokens)."}
+    max_prompt_tokens: int = field(
+        default=512,
+        metadata={"help": "Drop prompts longer than this many tokens (policy chat template, official: 512)."},
     )
     max_train_samples: int | None = field(
         default=10_000, metadata={"help": "Prompts to train on (paper: 10k)."}
@@ -86,8 +90,8 @@ class CreativeScriptArguments(ScriptArguments):
     )
 
 
-def first_user_turns(dataset, max_words: int):
-    """English, single-turn WildChat conversations -> ``[{"role": "user", "content": ...}]`` prompts."""
+def first_user_turns(dataset):
+    """English WildChat conversations -> their first user turn as ``[{"role": "user", "content": ...}]``."""
 
     def keep(row) -> bool:
         conversation = row["conversation"]
@@ -95,7 +99,7 @@ def first_user_turns(dataset, max_words: int):
             row.get("language", "English") == "English"
             and bool(conversation)
             and conversation[0]["role"] == "user"
-            and 0 < len(conversation[0]["content"].split()) <= max_words
+            and bool(conversation[0]["content"].strip())
         )
 
     dataset = dataset.filter(keep)
@@ -106,25 +110,37 @@ def first_user_turns(dataset, max_words: int):
     return prompts
 
 
+def drop_long_prompts(dataset, tokenizer, max_tokens: int):
+    """Keeps the prompts whose chat-templated form, generation prompt included, has at most ``max_tokens``
+    tokens of the policy's tokenizer: the official recipe's overlong-prompt filter (512 tokens)."""
+
+    def fits(row) -> bool:
+        encoded = tokenizer.apply_chat_template(
+            row["prompt"], add_generation_prompt=True, tokenize=True, return_dict=True
+        )
+        return len(encoded["input_ids"]) <= max_tokens
+
+    return dataset.filter(fits)
+
+
 def build_smoke_models(workdir: str):
-    """A tiny policy, a tiny reward model, a tiny saved ModernBERT-style classifier and 8 chat prompts."""
+    """A tiny policy, a tiny saved Athene-format reward model, a tiny saved ModernBERT-style classifier
+    and 8 chat prompts."""
     from datasets import Dataset
 
     from darling.partition.classifier import PartitionClassifier, PartitionClassifierConfig
-    from darling.testing import tiny_causal_lm, tiny_sequence_classifier, train_tiny_tokenizer
+    from darling.testing import save_tiny_athene_reward_model, tiny_causal_lm, tiny_sequence_classifier
 
     policy, tokenizer = tiny_causal_lm()
-    reward_model, rm_tokenizer = tiny_sequence_classifier(
-        "qwen3", tokenizer=train_tiny_tokenizer(kind="causal"), num_labels=1
-    )
-    quality = RewardModelReward(reward_model, tokenizer=rm_tokenizer, device="cpu")
+    # Laid out on disk exactly like Nexusflow/Athene-RM-8B (Llama body + v_head, CLS-token tokenizer).
+    reward_model_dir = save_tiny_athene_reward_model(f"{workdir}/reward_model")
     backbone, clf_tokenizer = tiny_sequence_classifier("modernbert")
     config = PartitionClassifierConfig(encoder=backbone.config, threshold=0.32, max_tokens_per_text=64)
     classifier_dir = f"{workdir}/classifier"
     PartitionClassifier(config, backbone=backbone, tokenizer=clf_tokenizer).save_pretrained(classifier_dir)
     prompts = ["Write a haiku about rain.", "Name a coffee shop.", "Tell me a story.", "Describe a dragon."]
     dataset = Dataset.from_dict({"prompt": [[{"role": "user", "content": p}] for p in prompts * 2]})
-    return policy, tokenizer, quality, classifier_dir, dataset
+    return policy, tokenizer, reward_model_dir, classifier_dir, dataset
 
 
 def main(argv: list[str] | None = None) -> DarlingGRPOTrainer:
@@ -134,29 +150,42 @@ def main(argv: list[str] | None = None) -> DarlingGRPOTrainer:
     defaults = dict(RECIPE)
     if smoke:
         workdir = tempfile.mkdtemp(prefix="darling-creative-smoke-")
-        policy, tokenizer, quality, classifier_dir, dataset = build_smoke_models(workdir)
-        defaults.update(SMOKE, output_dir=f"{workdir}/run", diversity_classifier=classifier_dir)
+        policy, tokenizer, reward_model_dir, classifier_dir, dataset = build_smoke_models(workdir)
+        defaults.update(
+            SMOKE,
+            output_dir=f"{workdir}/run",
+            diversity_classifier=classifier_dir,
+            reward_model=reward_model_dir,
+        )
     parser.set_defaults_with_config(**defaults)
     script_args, training_args = parser.parse_args_and_config(argv)
     if script_args.smoke and not smoke:
         # Smoke defaults must be in place before parsing; a `smoke: true` in a recipe file comes too late.
         raise ValueError("Pass --smoke on the command line, not in a --config file.")
 
+    # The reward model's format (Athene-style v_head or scalar head) is read from its checkpoint.
+    quality = RewardModelReward(
+        script_args.reward_model,
+        batch_size=script_args.reward_model_batch_size,
+        device="cpu" if smoke else None,
+        model_kwargs=None if smoke else {"dtype": "bfloat16"},  # the official runs scored in bfloat16
+    )
+    print(f"Quality reward: {quality!r}")  # head='athene' or head='scalar', as read from the checkpoint
     if smoke:
         model, processing_class = policy, tokenizer
+        dataset = drop_long_prompts(dataset, tokenizer, script_args.max_prompt_tokens)
     else:
         from datasets import load_dataset
+        from transformers import AutoTokenizer
 
         model, processing_class = script_args.model_name_or_path, None
-        quality = RewardModelReward(
-            script_args.reward_model,
-            batch_size=script_args.reward_model_batch_size,
-            model_kwargs={"dtype": "bfloat16"},
-        )
         dataset = load_dataset(
             script_args.dataset_name, script_args.dataset_config, split=script_args.dataset_train_split
         )
-        dataset = first_user_turns(dataset, script_args.max_prompt_words)
+        policy_tokenizer = AutoTokenizer.from_pretrained(script_args.model_name_or_path)
+        dataset = drop_long_prompts(
+            first_user_turns(dataset), policy_tokenizer, script_args.max_prompt_tokens
+        )
         if script_args.max_train_samples is not None:
             dataset = dataset.shuffle(seed=training_args.seed).select(
                 range(min(script_args.max_train_samples, len(dataset)))

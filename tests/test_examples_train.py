@@ -35,6 +35,10 @@ def test_training_example_smoke_mode_trains_with_darling_rewards(script, tmp_pat
     # Both steps logged the fused reward next to the raw quality and diversity rewards.
     assert output.count("'darling/fused_reward_mean'") == 2, output[-4000:]
     assert "'rewards/darling_diversity/mean'" in output
+    if script == "train_creative.py":
+        # Quality came from a tiny reward model saved in Athene-RM-8B's layout, detected as such.
+        assert "Quality reward: RewardModelReward(" in output and "head='athene'" in output, output[-4000:]
+        assert output.count("'rewards/reward_model/mean'") == 2
 
 
 @pytest.mark.parametrize("script", ["train_math.py", "train_creative.py"])
@@ -95,3 +99,35 @@ def test_recipe_defaults_apply_without_a_config_file():
     assert config.diversity_classifier == "dogtooth/qwen3-4b-emb-finetuned-step-70-hf"
     assert config.num_generations == 16  # a CLI flag overrides the recipe
     assert config.beta == 0.0
+
+
+def test_creative_prompt_filter_counts_the_policy_chat_template_tokens():
+    """Like the official recipe, a prompt is kept when its chat-templated form fits max_prompt_tokens."""
+    from datasets import Dataset
+
+    from darling.testing import train_tiny_tokenizer
+
+    module = _load_example("train_creative")
+    tokenizer = train_tiny_tokenizer(kind="causal")
+    prompts = [[{"role": "user", "content": "Hi"}], [{"role": "user", "content": "Tell me a story. " * 20}]]
+    lengths = [
+        len(
+            tokenizer.apply_chat_template(p, add_generation_prompt=True, tokenize=True, return_dict=True)[
+                "input_ids"
+            ]
+        )
+        for p in prompts
+    ]
+    assert lengths[0] < lengths[1]
+    dataset = Dataset.from_dict({"prompt": prompts})
+    assert module.drop_long_prompts(dataset, tokenizer, lengths[1])["prompt"] == prompts
+    assert module.drop_long_prompts(dataset, tokenizer, lengths[1] - 1)["prompt"] == prompts[:1]
+    assert len(module.drop_long_prompts(dataset, tokenizer, lengths[0] - 1)) == 0
+    wildchat = Dataset.from_list(
+        [
+            {"language": "English", "conversation": [{"role": "user", "content": "Write a poem."}]},
+            {"language": "French", "conversation": [{"role": "user", "content": "Un poème."}]},
+            {"language": "English", "conversation": [{"role": "user", "content": "   "}]},
+        ]
+    )
+    assert module.first_user_turns(wildchat)["prompt"] == [[{"role": "user", "content": "Write a poem."}]]

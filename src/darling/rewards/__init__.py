@@ -1,18 +1,22 @@
 """Reward functions for TRL: DARLING's semantic diversity, its n-gram baseline and quality rewards.
 
+Quality comes from a verifier (math) or a reward model, scalar-head or Athene-style.
+
 Every reward function here follows TRL's protocol (called with ``prompts``, ``completions`` and
 keyword arguments, returns one float per completion), is picklable and has a ``__name__`` that TRL
 names its metrics after.
 """
 
 from darling.rewards._groups import completion_text, completion_texts, group_bounds
+from darling.rewards.athene import AtheneRewardModel
 from darling.rewards.distributed import gather_rows, local_slice
 from darling.rewards.diversity import DiversityRewardFunction
 from darling.rewards.math import MathAccuracyReward, verify_math_answer
 from darling.rewards.ngram import NGramDiversityReward, ngram_novelty
-from darling.rewards.reward_model import RewardModelReward
+from darling.rewards.reward_model import RewardModelReward, load_reward_model
 
 __all__ = [
+    "AtheneRewardModel",
     "DiversityRewardFunction",
     "MathAccuracyReward",
     "NGramDiversityReward",
@@ -21,6 +25,7 @@ __all__ = [
     "completion_texts",
     "gather_rows",
     "group_bounds",
+    "load_reward_model",
     "local_slice",
     "ngram_novelty",
     "verify_math_answer",

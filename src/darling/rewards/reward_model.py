@@ -1,12 +1,21 @@
-"""A sequence-classification reward model (Athene-RM, Skywork-Reward style) as a TRL reward function.
+"""A reward model (scalar-head sequence classifier or Athene-style value head) as a TRL reward function.
 
-The model scores each prompt + completion conversation with a single logit. Unlike passing the
+The model scores each prompt + completion conversation with a single number. Unlike passing the
 model itself to TRL, this wrapper applies the reward model's own chat template (TRL concatenates
 raw text for standard prompts), runs on its own device and batches with its own batch size.
+
+Two checkpoint formats are accepted, told apart from the checkpoint itself (never from its name):
+
+- a ``*ForSequenceClassification`` model with one label (e.g. Skywork-Reward), scored at the last
+  token of the chat-templated conversation;
+- the Athene format (``Nexusflow/Athene-RM-8B``): a Llama body plus a bias-free ``v_head``, scored
+  at the last CLS token appended to the chat-templated conversation (see
+  :class:`~darling.rewards.athene.AtheneRewardModel`).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -15,6 +24,69 @@ import torch
 from tqdm.auto import tqdm
 
 from darling.rewards._groups import completion_text
+from darling.rewards.athene import (
+    HUB_KWARGS,
+    V_HEAD_WEIGHT,
+    AtheneRewardModel,
+    checkpoint_weight_names,
+    is_athene_checkpoint,
+)
+
+logger = logging.getLogger(__name__)
+
+_ACCEPTED = (
+    "a *ForSequenceClassification model with a scalar head (num_labels=1, e.g. Skywork-Reward) or an "
+    f"Athene-style checkpoint (a Llama body `model.*` plus a bias-free `{V_HEAD_WEIGHT}`, e.g. "
+    "Nexusflow/Athene-RM-8B)"
+)
+
+
+def load_reward_model(path: str | os.PathLike, **model_kwargs: Any) -> Any:
+    """Loads a reward model in whichever supported format its checkpoint has.
+
+    A checkpoint whose weights include ``v_head.weight`` (or, without safetensors files, whose
+    config's ``architectures`` name ``AtheneForSequenceClassification``) loads as an
+    :class:`~darling.rewards.athene.AtheneRewardModel`; one whose config has ``num_labels=1`` loads
+    with ``AutoModelForSequenceClassification``.
+
+    Args:
+        path: A local directory or hub id.
+        **model_kwargs: Passed to ``from_pretrained`` (e.g. ``dtype=torch.bfloat16``, ``revision``).
+
+    Returns:
+        The loaded model.
+
+    Raises:
+        ValueError: If the checkpoint is neither format, or an Athene-format checkpoint has a
+            non-Llama body or its ``v_head`` weights did not load.
+    """
+    from transformers import AutoConfig, AutoModelForSequenceClassification
+
+    hub_kwargs = {k: v for k, v in model_kwargs.items() if k in (*HUB_KWARGS, "trust_remote_code")}
+    config = AutoConfig.from_pretrained(path, **hub_kwargs)
+    weight_names = checkpoint_weight_names(path, **hub_kwargs)
+    if is_athene_checkpoint(config, weight_names):
+        if config.model_type != "llama":
+            raise ValueError(
+                f"Reward model {str(path)!r} has an Athene-style `{V_HEAD_WEIGHT}` but a {config.model_type!r} "
+                "body; only Llama bodies are supported in that format."
+            )
+        model, info = AtheneRewardModel.from_pretrained(path, output_loading_info=True, **model_kwargs)
+        missing = sorted(info.get("missing_keys", ()))
+        if missing:
+            raise ValueError(
+                f"Reward model {str(path)!r} looks Athene-style but these weights were not found in the "
+                f"checkpoint: {', '.join(missing[:5])}; scoring with them would use random weights."
+            )
+        return model
+    if getattr(config, "num_labels", None) == 1:
+        return AutoModelForSequenceClassification.from_pretrained(path, **model_kwargs)
+    found = "no safetensors weights to inspect" if weight_names is None else f"no `{V_HEAD_WEIGHT}` weights"
+    raise ValueError(
+        f"Reward model {str(path)!r} has neither supported head: found {config.num_labels} labels "
+        f"(architectures {getattr(config, 'architectures', None)}) and {found}. RewardModelReward accepts "
+        f"{_ACCEPTED}."
+    )
 
 
 def _as_messages(prompt: Any, completion: Any, index: int) -> list[dict[str, Any]]:
@@ -30,27 +102,66 @@ def _as_messages(prompt: Any, completion: Any, index: int) -> list[dict[str, Any
     return messages
 
 
+def _check_model(model: Any) -> None:
+    if isinstance(model, AtheneRewardModel):
+        return
+    num_labels = getattr(getattr(model, "config", None), "num_labels", None)
+    if num_labels != 1:
+        raise ValueError(
+            f"RewardModelReward needs a scalar reward head: got a {type(model).__name__} with "
+            f"num_labels={num_labels}. It accepts {_ACCEPTED}; load an Athene-format checkpoint with "
+            "AtheneRewardModel.from_pretrained(path) or pass its path."
+        )
+
+
+def _athene_cls_id(tokenizer: Any) -> int:
+    cls_token, cls_id = getattr(tokenizer, "cls_token", None), getattr(tokenizer, "cls_token_id", None)
+    if cls_token is None or cls_id is None:
+        raise ValueError(
+            "An Athene-format reward model is read at the tokenizer's CLS token, but the tokenizer has no "
+            "`cls_token`; use the reward model's own tokenizer (Athene-RM-8B's CLS is id 128003) or set "
+            "`tokenizer.cls_token`."
+        )
+    if tokenizer(cls_token, add_special_tokens=False)["input_ids"] != [cls_id]:
+        raise ValueError(
+            f"The tokenizer's cls_token {cls_token!r} does not encode to its id {cls_id} alone; it must be a "
+            "special token of the reward model's vocabulary."
+        )
+    return cls_id
+
+
 class RewardModelReward:
-    """Scores completions with a scalar-head sequence-classification reward model.
+    """Scores completions with a reward model: a scalar-head sequence classifier or Athene-style.
 
     Standard prompts become a user message and completions an assistant message; the reward
-    model tokenizer's chat template turns the conversation into text. Scores are the model's
-    single logit, computed in batches without gradients on ``device``.
+    model tokenizer's chat template turns the conversation into text, tokenized with no further
+    special tokens. Scores are computed in batches without gradients on ``device``:
+
+    - a scalar-head ``*ForSequenceClassification`` model (``num_labels=1``) gives its single logit;
+    - an Athene-format model (a checkpoint with ``v_head.weight``, e.g. ``Nexusflow/Athene-RM-8B``,
+      loaded as :class:`~darling.rewards.athene.AtheneRewardModel`) is scored as the official
+      DARLING code does: the tokenizer's CLS token is appended to the templated text and the score
+      is the value head at the last CLS position. Batches are padded on the right. A conversation
+      longer than ``max_length`` tokens is cut from the right and keeps the CLS token as its last
+      token (the official code, which cuts the CLS token off too, fails on such a conversation);
+      a warning says when that happens.
 
     Args:
-        model: A ``*ForSequenceClassification`` model with ``num_labels=1``, or a path/hub id to
-            load one from (e.g. ``"Nexusflow/Athene-RM-8B"``).
-        tokenizer: The reward model's tokenizer (must have a chat template); loaded from ``model``'s
-            path when ``None``.
+        model: A model (a scalar-head sequence classifier or an ``AtheneRewardModel``), or a
+            path/hub id to load one from; the format is read from the checkpoint (see
+            :func:`load_reward_model`).
+        tokenizer: The reward model's tokenizer (must have a chat template, and a CLS token for an
+            Athene-format model); loaded from ``model``'s path when ``None``.
         batch_size: Conversations per forward pass.
         device: Where the reward model runs; by default this process's GPU (``LOCAL_RANK``) when
             one is available, else the CPU.
-        max_length: Token limit of a conversation (longer ones are truncated).
+        max_length: Token limit of a conversation (longer ones are truncated from the right).
         model_kwargs: Extra arguments for ``from_pretrained`` when ``model`` is a path (e.g.
-            ``{"dtype": torch.bfloat16}``).
+            ``{"dtype": torch.bfloat16}``; the official runs scored Athene-RM-8B in bfloat16).
 
     Raises:
-        ValueError: If the model has more than one output label, or the tokenizer no chat template.
+        ValueError: If the model is neither format, the tokenizer has no chat template, or an
+            Athene-format model's tokenizer has no CLS token.
 
     Example:
         ```python
@@ -70,27 +181,30 @@ class RewardModelReward:
         max_length: int = 4096,
         model_kwargs: dict[str, Any] | None = None,
     ) -> None:
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        from transformers import AutoTokenizer
 
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"`batch_size` must be a positive int, got {batch_size!r}.")
-        if isinstance(model, str):
+        if isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 2:
+            raise ValueError(f"`max_length` must be an int of at least 2, got {max_length!r}.")
+        if isinstance(model, (str, os.PathLike)):
+            model_kwargs = dict(model_kwargs or {})
             if tokenizer is None:
-                tokenizer = AutoTokenizer.from_pretrained(model)
-            model = AutoModelForSequenceClassification.from_pretrained(model, **(model_kwargs or {}))
+                hub = {k: v for k, v in model_kwargs.items() if k in (*HUB_KWARGS, "trust_remote_code")}
+                tokenizer = AutoTokenizer.from_pretrained(model, **hub)
+            model = load_reward_model(model, **model_kwargs)
         if tokenizer is None:
             raise ValueError("Pass the reward model's `tokenizer` when `model` is an in-memory model.")
-        if getattr(model.config, "num_labels", 1) != 1:
-            raise ValueError(
-                f"RewardModelReward needs a scalar reward head (num_labels=1), got num_labels={model.config.num_labels}."
-            )
+        _check_model(model)
         if not getattr(tokenizer, "chat_template", None):
             raise ValueError(
                 "The reward model's tokenizer has no chat template; set `tokenizer.chat_template`."
             )
+        self.is_athene = isinstance(model, AtheneRewardModel)
+        self.cls_token_id = _athene_cls_id(tokenizer) if self.is_athene else None
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
-        if model.config.pad_token_id is None:
+        if not self.is_athene and model.config.pad_token_id is None:
             # Sequence-classification heads find each row's last token through the pad id.
             model.config.pad_token_id = tokenizer.pad_token_id
         if device is None:
@@ -101,36 +215,77 @@ class RewardModelReward:
         self.tokenizer = tokenizer
         self.batch_size = batch_size
         self.max_length = max_length
+        self._warned_truncation = False
 
     def conversation_texts(self, prompts: Sequence[Any], completions: Sequence[Any]) -> list[str]:
-        """The chat-templated texts the reward model scores.
+        """The chat-templated texts the reward model scores (ending with the CLS token for Athene).
 
         Raises:
             ValueError: If ``prompts`` and ``completions`` differ in length.
         """
         if len(prompts) != len(completions):
             raise ValueError(f"Got {len(prompts)} prompts but {len(completions)} completions.")
+        suffix = self.tokenizer.cls_token if self.is_athene else ""
         return [
-            self.tokenizer.apply_chat_template(_as_messages(p, c, i), tokenize=False)
+            self.tokenizer.apply_chat_template(_as_messages(p, c, i), tokenize=False) + suffix
             for i, (p, c) in enumerate(zip(prompts, completions))
         ]
 
+    def _athene_batch(self, texts: Sequence[str], offset: int) -> dict[str, torch.Tensor]:
+        rows = self.tokenizer(list(texts), add_special_tokens=False)["input_ids"]
+        cut = 0
+        for i, ids in enumerate(rows):
+            if not ids or ids[-1] != self.cls_token_id:
+                raise ValueError(
+                    f"texts[{offset + i}] does not end with the CLS token {self.tokenizer.cls_token!r}; build "
+                    "the texts with `conversation_texts`."
+                )
+            if len(ids) > self.max_length:
+                rows[i], cut = [*ids[: self.max_length - 1], self.cls_token_id], cut + 1
+        if cut and not self._warned_truncation:
+            self._warned_truncation = True
+            logger.warning(
+                "%d conversation(s) exceed max_length=%d tokens: they are cut from the right and scored at the CLS "
+                "token kept at their end; raise `max_length` to score them whole.",
+                cut,
+                self.max_length,
+            )
+        width = max(len(ids) for ids in rows)
+        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
+        input_ids = torch.full((len(rows), width), pad, dtype=torch.long)
+        attention_mask = torch.zeros((len(rows), width), dtype=torch.long)
+        for i, ids in enumerate(rows):  # right padding: each row keeps positions 0..len-1
+            input_ids[i, : len(ids)] = torch.tensor(ids, dtype=torch.long)
+            attention_mask[i, : len(ids)] = 1
+        return {"input_ids": input_ids, "attention_mask": attention_mask}
+
     @torch.no_grad()
     def score_texts(self, texts: Sequence[str], progress: bool = False) -> list[float]:
-        """Reward-model scores of already templated texts, in batches of ``batch_size``."""
+        """Reward-model scores of texts as :meth:`conversation_texts` returns them, in batches.
+
+        Raises:
+            ValueError: For an Athene-format model, if a text does not end with the CLS token.
+        """
         scores: list[float] = []
         starts = range(0, len(texts), self.batch_size)
         for start in tqdm(starts, desc="reward model", disable=not progress):
-            batch = self.tokenizer(
-                list(texts[start : start + self.batch_size]),
-                return_tensors="pt",
-                padding=True,
-                truncation=True,
-                max_length=self.max_length,
-                add_special_tokens=False,  # the chat template already holds the special tokens
-            ).to(self.device)
-            logits = self.model(**batch).logits
-            scores.extend(logits[:, 0].float().cpu().tolist())
+            chunk = list(texts[start : start + self.batch_size])
+            if self.is_athene:
+                batch = self._athene_batch(chunk, start)
+                output = self.model(
+                    **{k: v.to(self.device) for k, v in batch.items()}, cls_token_id=self.cls_token_id
+                )
+            else:
+                batch = self.tokenizer(
+                    chunk,
+                    return_tensors="pt",
+                    padding=True,
+                    truncation=True,
+                    max_length=self.max_length,
+                    add_special_tokens=False,  # the chat template already holds the special tokens
+                ).to(self.device)
+                output = self.model(**batch)
+            scores.extend(output.logits[:, 0].float().cpu().tolist())
         return scores
 
     def __call__(self, prompts: Sequence[Any], completions: Sequence[Any], **kwargs: Any) -> list[float]:
@@ -144,4 +299,5 @@ class RewardModelReward:
 
     def __repr__(self) -> str:
         name = getattr(self.model.config, "_name_or_path", "") or type(self.model).__name__
-        return f"RewardModelReward({name!r}, device={str(self.device)!r}, batch_size={self.batch_size})"
+        kind = "athene" if self.is_athene else "scalar"
+        return f"RewardModelReward({name!r}, head={kind!r}, device={str(self.device)!r}, batch_size={self.batch_size})"
