@@ -31,7 +31,9 @@ from trl import ScriptArguments, TrlParser
 from darling.rewards import RewardModelReward
 from darling.trainer import DarlingConfig, DarlingGRPOTrainer
 
-# The paper's non-verifiable recipe; a --config file and CLI flags override these.
+# The official non-verifiable recipe (examples/recipes/creative_llama_8b.yaml, on 8 GPUs); a --config
+# file and CLI flags override these. The optimiser settings (constant lr, weight decay 0.01, clipping
+# 1.0) and the raw multiplication of the reward-model score are DarlingConfig's defaults.
 RECIPE = {
     "output_dir": "Llama-3.1-8B-Instruct-DARLING",
     "diversity_classifier": "dogtooth/similarity-classifier-f168-hf",
@@ -40,9 +42,11 @@ RECIPE = {
     "learning_rate": 1e-6,
     "temperature": 1.0,
     "beta": 0.001,
+    "max_prompt_length": 512,
     "max_completion_length": 1024,
+    # 8 GPUs x 8 x 8 = 512 rollouts = 64 prompts x 8 a generation batch, one update a batch.
     "per_device_train_batch_size": 8,
-    "gradient_accumulation_steps": 4,
+    "gradient_accumulation_steps": 8,
     "logging_steps": 1,
     "save_steps": 50,
     "report_to": "none",
@@ -77,10 +81,6 @@ class CreativeScriptArguments(ScriptArguments):
     reward_model_batch_size: int = field(
         default=8, metadata={"help": "Conversations per reward-model forward pass."}
     )
-    max_prompt_tokens: int = field(
-        default=512,
-        metadata={"help": "Drop prompts longer than this many tokens (policy chat template, official: 512)."},
-    )
     max_train_samples: int | None = field(
         default=10_000, metadata={"help": "Prompts to train on (paper: 10k)."}
     )
@@ -108,19 +108,6 @@ def first_user_turns(dataset):
         remove_columns=dataset.column_names,
     )
     return prompts
-
-
-def drop_long_prompts(dataset, tokenizer, max_tokens: int):
-    """Keeps the prompts whose chat-templated form, generation prompt included, has at most ``max_tokens``
-    tokens of the policy's tokenizer: the official recipe's overlong-prompt filter (512 tokens)."""
-
-    def fits(row) -> bool:
-        encoded = tokenizer.apply_chat_template(
-            row["prompt"], add_generation_prompt=True, tokenize=True, return_dict=True
-        )
-        return len(encoded["input_ids"]) <= max_tokens
-
-    return dataset.filter(fits)
 
 
 def build_smoke_models(workdir: str):
@@ -173,24 +160,21 @@ def main(argv: list[str] | None = None) -> DarlingGRPOTrainer:
     print(f"Quality reward: {quality!r}")  # head='athene' or head='scalar', as read from the checkpoint
     if smoke:
         model, processing_class = policy, tokenizer
-        dataset = drop_long_prompts(dataset, tokenizer, script_args.max_prompt_tokens)
     else:
         from datasets import load_dataset
-        from transformers import AutoTokenizer
 
         model, processing_class = script_args.model_name_or_path, None
         dataset = load_dataset(
             script_args.dataset_name, script_args.dataset_config, split=script_args.dataset_train_split
         )
-        policy_tokenizer = AutoTokenizer.from_pretrained(script_args.model_name_or_path)
-        dataset = drop_long_prompts(
-            first_user_turns(dataset), policy_tokenizer, script_args.max_prompt_tokens
-        )
+        dataset = first_user_turns(dataset)
         if script_args.max_train_samples is not None:
             dataset = dataset.shuffle(seed=training_args.seed).select(
                 range(min(script_args.max_train_samples, len(dataset)))
             )
 
+    # The trainer drops prompts longer than --max_prompt_length tokens (chat template included), as the
+    # official runs did.
     trainer = DarlingGRPOTrainer(
         model=model,
         # The diversity reward is built from --diversity_classifier; quality is the reward model's score.

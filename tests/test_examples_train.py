@@ -101,28 +101,12 @@ def test_recipe_defaults_apply_without_a_config_file():
     assert config.beta == 0.0
 
 
-def test_creative_prompt_filter_counts_the_policy_chat_template_tokens():
-    """Like the official recipe, a prompt is kept when its chat-templated form fits max_prompt_tokens."""
+def test_creative_prompts_are_first_english_user_turns_and_length_is_filtered_by_the_trainer():
+    """The official recipe's prompt-length filter is DarlingConfig.max_prompt_length (applied by the trainer)."""
     from datasets import Dataset
 
-    from darling.testing import train_tiny_tokenizer
-
     module = _load_example("train_creative")
-    tokenizer = train_tiny_tokenizer(kind="causal")
-    prompts = [[{"role": "user", "content": "Hi"}], [{"role": "user", "content": "Tell me a story. " * 20}]]
-    lengths = [
-        len(
-            tokenizer.apply_chat_template(p, add_generation_prompt=True, tokenize=True, return_dict=True)[
-                "input_ids"
-            ]
-        )
-        for p in prompts
-    ]
-    assert lengths[0] < lengths[1]
-    dataset = Dataset.from_dict({"prompt": prompts})
-    assert module.drop_long_prompts(dataset, tokenizer, lengths[1])["prompt"] == prompts
-    assert module.drop_long_prompts(dataset, tokenizer, lengths[1] - 1)["prompt"] == prompts[:1]
-    assert len(module.drop_long_prompts(dataset, tokenizer, lengths[0] - 1)) == 0
+    assert module.RECIPE["max_prompt_length"] == 512
     wildchat = Dataset.from_list(
         [
             {"language": "English", "conversation": [{"role": "user", "content": "Write a poem."}]},
