@@ -6,8 +6,17 @@ Prompts come from the hub dataset ``yimingzhang/novelty-bench`` (split ``curated
 names a local file (e.g. ``../shared/data/noveltybench/prompts_curated.jsonl``). As in NoveltyBench,
 generations are partitioned greedily with its DeBERTa classifier (threshold 0.102) and scored by
 ``Skywork/Skywork-Reward-Gemma-2-27B-v0.2``, whose raw scores are mapped to 1-10 with NoveltyBench's
-cut points; ``distinct`` is the number of classes and ``utility`` the patience-weighted (0.8) mean of
-the scores credited to the first generation of each class. ``--config recipe.yaml`` works too.
+cut points; ``distinct`` is the number of classes. ``--protocol`` picks how the rest is scored:
+
+- ``upstream`` (default, NoveltyBench): the classifier reads 128 tokens a text; ``utility`` is the
+  patience-weighted (0.8) mean of the scores credited to the first generation of each class.
+- ``darling`` (the DARLING paper's fork of NoveltyBench, behind its NoveltyBench table): 512 tokens a
+  text; ``utility`` = the class heads' scores / 10, and ``quality`` = mean score of all generations.
+
+    python examples/eval_novelty.py --model_name_or_path my-org/my-darling-run --protocol darling \
+        --output_dir runs/noveltybench-darling
+
+``--config recipe.yaml`` works too.
 
 Smoke test (a tiny local policy and reward model, offline, seconds):
 
@@ -56,6 +65,10 @@ class NoveltyArguments:
             "help": "Partition judge spec (classifier:PATH, embedding:MODEL, lexical, exact, normalized)."
         },
     )
+    protocol: str = field(
+        default="upstream",
+        metadata={"help": "NoveltyBench protocol: upstream (NoveltyBench) or darling (the paper's fork)."},
+    )
     reward_model: str | None = field(
         default="Skywork/Skywork-Reward-Gemma-2-27B-v0.2", metadata={"help": "Quality reward model."}
     )
@@ -99,6 +112,7 @@ def main(argv: list[str] | None = None) -> dict:
         task="open",
         num_samples=args.num_generations,
         judge=args.judge,
+        protocol=args.protocol,
         partition_mode="greedy",
         reward_model=args.reward_model,
         score_bins=args.score_bins if args.reward_model else None,

@@ -180,6 +180,15 @@ def test_evaluate_rejects_k_above_the_sample_count(tmp_path, capsys):
     assert "k = [8]" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("command", ["evaluate", "partition"])
+def test_protocol_options_are_documented_in_help(command, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert "--protocol" in out and "upstream" in out and "darling" in out and "--max-tokens-per-text" in out
+
+
 def test_bad_k_list_is_an_argparse_error(capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["evaluate", "--model", "m", "--dataset", "d", "--output-dir", "o", "--k-list", "1,x"])

@@ -37,6 +37,17 @@ def test_eval_novelty_smoke_scores_partitions_and_summarizes(tmp_path):
     assert summary["mean_utility"] == pytest.approx(sum(r["utility"] for r in records) / 3)
 
 
+def test_eval_novelty_smoke_with_the_darling_protocol_adds_quality(tmp_path):
+    summary = _load_example("eval_novelty").main(
+        ["--smoke", "--protocol", "darling", "--output_dir", str(tmp_path)]
+    )
+    records = [json.loads(line) for line in (tmp_path / "samples.jsonl").read_text().splitlines()]
+    assert summary["protocol"] == "darling"
+    for record in records:
+        assert record["quality"] == pytest.approx(sum(record["scores"]) / 10)
+    assert summary["mean_quality"] == pytest.approx(sum(r["quality"] for r in records) / 3)
+
+
 @requires_shared_data
 def test_eval_novelty_smoke_reads_the_curated_prompts_file(tmp_path):
     curated = NOVELTYBENCH / "prompts_curated.jsonl"
@@ -53,3 +64,7 @@ def test_eval_math_passk_smoke_writes_pass_at_k_for_every_k(tmp_path):
     assert values == sorted(values)  # pass@k never decreases with k
     assert (tmp_path / "pass_at_k_average.png").stat().st_size > 0
     assert json.loads((tmp_path / "summary.json").read_text())["average"] == overall["average"]
+    assert list(overall["average_maj"]) == [f"maj@{k}" for k in range(1, 9)]
+    assert all(0.0 <= v <= 1.0 for v in overall["average_maj"].values())
+    for summary in overall["datasets"].values():
+        assert list(summary["maj@k"]) == [f"maj@{k}" for k in range(1, 9)]

@@ -166,3 +166,34 @@ def test_resume_with_other_settings_is_refused(policy_dir, prompts_file, tmp_pat
     run_evaluation(_config(policy_dir, prompts_file, out, limit=1))
     with pytest.raises(ValueError, match=r"num_samples: 4 -> 2"):
         run_evaluation(_config(policy_dir, prompts_file, out, num_samples=2))
+
+
+def test_resume_with_another_protocol_is_refused(policy_dir, prompts_file, tmp_path):
+    out = tmp_path / "run"
+    run_evaluation(_config(policy_dir, prompts_file, out, limit=1))
+    with pytest.raises(ValueError, match=r"protocol: None -> 'darling'"):
+        run_evaluation(_config(policy_dir, prompts_file, out, limit=1, protocol="darling"))
+
+
+def _length_scorer(items, generations):
+    return [[float(1 + len(g) % 10) for g in gens] for gens in generations]
+
+
+def test_darling_protocol_records_quality_and_head_utility(policy_dir, prompts_file, tmp_path):
+    from darling.evaluation import noveltybench_metrics
+
+    out = tmp_path / "darling"
+    summary = run_evaluation(
+        _config(policy_dir, prompts_file, out, protocol="darling"), scorer=_length_scorer
+    )
+    records = _records(out)
+    for record in records:
+        expected = noveltybench_metrics(record["partition"], record["scores"], protocol="darling")
+        assert record["utility"] == pytest.approx(expected["utility"])
+        assert record["quality"] == pytest.approx(sum(record["scores"]) / 4)
+    assert summary["protocol"] == "darling"
+    assert summary["mean_quality"] == pytest.approx(sum(r["quality"] for r in records) / len(records))
+    assert summary["mean_utility"] == pytest.approx(sum(r["utility"] for r in records) / len(records))
+    upstream = run_evaluation(_config(policy_dir, prompts_file, tmp_path / "upstream"), scorer=_length_scorer)
+    assert upstream["protocol"] == "upstream" and "mean_quality" not in upstream
+    assert upstream["mean_distinct"] == summary["mean_distinct"]  # same samples, same partition

@@ -34,6 +34,18 @@ def test_noveltybench_module_returns_distinct_and_utility():
     assert module.compute(predictions=[[0, 1]]) == {"mean_distinct": 2.0}
 
 
+def test_noveltybench_module_darling_protocol_adds_quality():
+    module = evaluation.load_metric("noveltybench")
+    labels, scores = [[0, 0, 1], [0, 1, 2]], [[10, 8, 5], [1, 2, 3]]
+    result = module.compute(predictions=labels, scores=scores, protocol="darling")
+    assert result == pytest.approx(
+        {"mean_distinct": 2.5, "mean_utility": (15 / 3 + 6 / 3) / 2, "mean_quality": (23 / 3 + 2) / 2}
+    )
+    assert result == pytest.approx(evaluation.noveltybench_summary(labels, scores, protocol="darling"))
+    with pytest.raises(ValueError, match="Unknown NoveltyBench protocol"):
+        module.compute(predictions=labels, scores=scores, protocol="fork")
+
+
 def test_lexical_measurement_modules_match_the_functions():
     groups = [["a b c d", "a b c e"], ["x y", "x y", "z w"]]
     assert evaluation.load_metric("distinct_n").compute(predictions=groups, n=2)[

@@ -4,11 +4,36 @@ from __future__ import annotations
 
 import argparse
 
+from darling.evaluation.novelty import NOVELTYBENCH_PROTOCOLS, PROTOCOL_MAX_TOKENS_PER_TEXT
+
 JUDGE_HELP = (
     "How to decide that two generations are equivalent: classifier:PATH_OR_HUB_ID (a darling "
     "PartitionClassifier), embedding:MODEL (sentence-transformers cosine), lexical (unigram F1), "
     "exact, or normalized (exact after lower-casing and dropping punctuation)."
 )
+
+
+PROTOCOL_HELP = (
+    f"NoveltyBench protocol, one of {', '.join(NOVELTYBENCH_PROTOCOLS)}: upstream = NoveltyBench "
+    f"({PROTOCOL_MAX_TOKENS_PER_TEXT['upstream']} tokens a text for a classifier judge, patience-weighted "
+    f"utility); darling = the DARLING paper's fork ({PROTOCOL_MAX_TOKENS_PER_TEXT['darling']} tokens a text, "
+    "utility = sum of the class heads' scores / k, plus mean quality of all generations). "
+    "Without it, utility is upstream's and a classifier keeps its own token limit."
+)
+
+
+def add_protocol_arguments(parser: argparse.ArgumentParser) -> None:
+    """Adds ``--protocol``, ``--max-tokens-per-text`` and ``--patience`` (validated by the library)."""
+    parser.add_argument("--protocol", default=None, help=PROTOCOL_HELP)
+    parser.add_argument(
+        "--max-tokens-per-text",
+        type=int,
+        default=None,
+        help="tokens of each text a classifier judge reads (overrides --protocol and the checkpoint's own)",
+    )
+    parser.add_argument(
+        "--patience", type=float, default=None, help="upstream utility patience (default: 0.8)"
+    )
 
 
 def new_parser(subparsers, name: str, help: str, description: str, examples: str) -> argparse.ArgumentParser:

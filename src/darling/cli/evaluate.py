@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
-from darling.cli._common import JUDGE_HELP, float_list, int_list, new_parser
+from darling.cli._common import JUDGE_HELP, add_protocol_arguments, float_list, int_list, new_parser
 from darling.evaluation.generation import BACKENDS
+from darling.evaluation.majority import DEFAULT_RESAMPLES
 from darling.evaluation.runner import SAMPLES_FILE, SUMMARY_FILE, TASKS, EvaluationConfig, run_evaluation
 from darling.partition import PARTITION_MODES
 
@@ -14,9 +15,9 @@ EXAMPLES = """\
   darling evaluate --model Qwen/Qwen3-4B-Base --dataset math-ai/aime25 --task math --num-samples 256 \\
       --k-list 1,2,4,8,16,32,64,128 --temperature 0.6 --top-p 0.95 --max-new-tokens 8192 \\
       --backend vllm --output-dir runs/aime25
-  # NoveltyBench-style: 10 generations a prompt, greedy partition, reward-model scores for utility
+  # NoveltyBench as the DARLING paper scored it: 512 tokens a text, utility = class heads' scores / k
   darling evaluate --model my-run/checkpoint-500 --dataset prompts_curated.jsonl --task open --num-samples 10 \\
-      --judge classifier:yimingzhang/deberta-v3-large-generation-similarity --mode greedy \\
+      --judge classifier:yimingzhang/deberta-v3-large-generation-similarity --mode greedy --protocol darling \\
       --reward-model Skywork/Skywork-Reward-Gemma-2-27B-v0.2 --output-dir runs/novelty
   # an interrupted run continues where it stopped: run the same command again"""
 
@@ -25,11 +26,11 @@ def add_parser(subparsers) -> None:
     parser = new_parser(
         subparsers,
         "evaluate",
-        help="sample k completions a prompt, score and partition them, write pass@k / distinct / utility",
+        help="sample k completions a prompt, score and partition them, write pass@k / maj@k / distinct / utility",
         description=(
             f"Generates --num-samples completions a prompt, scores them (math: math-verify against the gold "
             f"answer; open: a reward model, or nothing), partitions them with a judge and writes "
-            f"{SAMPLES_FILE} (one record a prompt, appended as each finishes), {SUMMARY_FILE} (pass@k, "
+            f"{SAMPLES_FILE} (one record a prompt, appended as each finishes), {SUMMARY_FILE} (pass@k, maj@k, "
             f"distinct, utility, distinct-4, self-BLEU, ...) and plots to --output-dir. Rerunning the same "
             f"command resumes an interrupted run without redoing finished prompts."
         ),
@@ -45,7 +46,17 @@ def add_parser(subparsers) -> None:
     )
     parser.add_argument("--num-samples", type=int, default=10, help="completions a prompt (default: 10)")
     parser.add_argument(
-        "--k-list", type=int_list, default=None, help="pass@k values, e.g. 1,2,4 (default: powers of 2)"
+        "--k-list",
+        type=int_list,
+        default=None,
+        help="pass@k and maj@k values, e.g. 1,2,4 (default: powers of 2)",
+    )
+    parser.add_argument(
+        "--maj-resamples",
+        type=int,
+        default=DEFAULT_RESAMPLES,
+        help=f"maj@k: draws of k samples with replacement a problem, averaged (default: {DEFAULT_RESAMPLES}, "
+        "as the official evaluation); 0 votes over the first k samples",
     )
     parser.add_argument("--split", default="test", help="hub dataset split (default: test)")
     parser.add_argument("--dataset-config", default=None, help="hub dataset configuration name")
@@ -67,6 +78,7 @@ def add_parser(subparsers) -> None:
         "--judge", default="lexical", help=JUDGE_HELP + " Or none to skip partitioning. Default: lexical."
     )
     parser.add_argument("--threshold", type=float, default=None, help="override the judge's threshold")
+    add_protocol_arguments(parser)
     parser.add_argument(
         "--mode",
         dest="partition_mode",
@@ -101,9 +113,6 @@ def add_parser(subparsers) -> None:
         choices=("auto", "on", "off"),
         default="auto",
         help="apply the chat template (default: auto)",
-    )
-    parser.add_argument(
-        "--patience", type=float, default=0.8, help="NoveltyBench utility patience (default: 0.8)"
     )
     parser.add_argument("--limit", type=int, default=None, help="evaluate only the first N prompts")
     parser.add_argument(

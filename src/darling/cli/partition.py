@@ -8,10 +8,10 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from darling.cli._common import JUDGE_HELP, new_parser
+from darling.cli._common import JUDGE_HELP, add_protocol_arguments, new_parser
 from darling.evaluation.io import check_file, get_list_field, iter_jsonl
 from darling.evaluation.judge_spec import load_judge
-from darling.evaluation.novelty import utility
+from darling.evaluation.novelty import check_patience, check_protocol, noveltybench_metrics
 from darling.partition import PARTITION_MODES, diversity_scores, partition_groups
 
 EXAMPLES = """\
@@ -20,6 +20,9 @@ EXAMPLES = """\
   # NoveltyBench's greedy partition with its DeBERTa classifier, utility from the credited scores
   darling partition curated.jsonl --judge classifier:yimingzhang/deberta-v3-large-generation-similarity \\
       --mode greedy --scores-field generation_scores --output partitions.jsonl
+  # the DARLING paper's NoveltyBench fork: 512 tokens a text, greedy, utility = heads' scores / k, quality
+  darling partition generations.jsonl --judge classifier:yimingzhang/deberta-v3-large-generation-similarity \\
+      --protocol darling --scores-field scores --output partitions.jsonl
   # cosine similarity of sentence embeddings above 0.85
   darling partition rollouts.jsonl --field completions --judge embedding:sentence-transformers/all-MiniLM-L6-v2 \\
       --threshold 0.85 --output partitions.jsonl"""
@@ -34,7 +37,8 @@ def add_parser(subparsers) -> None:
             "Reads JSONL records that each hold a group of generations, partitions every group with a "
             "judge and writes each record back with `partition` (class labels), `distinct` (number of "
             "classes) and `diversity` (DARLING diversity of each generation); with --scores-field also "
-            "`utility`. A summary line (JSON) is printed at the end."
+            "NoveltyBench `utility` (and `quality` under --protocol darling). A summary line (JSON) is "
+            "printed at the end."
         ),
         examples=EXAMPLES,
     )
@@ -44,9 +48,9 @@ def add_parser(subparsers) -> None:
     parser.add_argument(
         "--mode",
         choices=PARTITION_MODES,
-        default="all_pairs",
+        default=None,
         help="all_pairs: union-find over every pair (DARLING training); greedy: compare with class heads "
-        "only (NoveltyBench). Default: all_pairs.",
+        "only (NoveltyBench). Default: all_pairs, or greedy with --protocol (both protocols are greedy).",
     )
     parser.add_argument("--threshold", type=float, default=None, help="override the judge's threshold")
     parser.add_argument(
@@ -59,7 +63,7 @@ def add_parser(subparsers) -> None:
         default=None,
         help="a field of per-generation quality scores; adds NoveltyBench `utility`",
     )
-    parser.add_argument("--patience", type=float, default=0.8, help="utility patience (default: 0.8)")
+    add_protocol_arguments(parser)
     parser.add_argument(
         "--short-text-rule",
         choices=("overlap", "exact", "off"),
@@ -89,8 +93,18 @@ def run(args) -> int:
         records.append(record)
     if not records:
         raise ValueError(f"{path} has no records.")
-    judge = load_judge(args.judge, args.threshold)
-    totals = {"distinct": 0.0, "diversity": 0.0, "utility": 0.0, "judged_pairs": 0, "num_pairs": 0}
+    protocol = args.protocol if args.protocol is None else check_protocol(args.protocol)
+    mode = args.mode or ("all_pairs" if protocol is None else "greedy")
+    check_patience(args.patience, protocol or "upstream")  # before the (possibly slow) judge loads
+    judge = load_judge(args.judge, args.threshold, args.max_tokens_per_text, protocol)
+    totals = {
+        "distinct": 0.0,
+        "diversity": 0.0,
+        "judged_pairs": 0,
+        "num_pairs": 0,
+        "utility": 0.0,
+        "quality": 0.0,
+    }
     out_path = Path(args.output)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     with (
@@ -99,9 +113,7 @@ def run(args) -> int:
     ):
         for start in range(0, len(records), args.chunk_size):
             chunk = slice(start, start + args.chunk_size)
-            results = partition_groups(
-                groups[chunk], judge, mode=args.mode, short_text_rule=args.short_text_rule
-            )
+            results = partition_groups(groups[chunk], judge, mode=mode, short_text_rule=args.short_text_rule)
             for offset, (record, result) in enumerate(zip(records[chunk], results)):
                 labels = result.labels
                 div = diversity_scores(labels)
@@ -116,8 +128,13 @@ def run(args) -> int:
                 totals["judged_pairs"] += result.judged_pairs
                 totals["num_pairs"] += result.num_pairs
                 if args.scores_field is not None:
-                    out["utility"] = utility(labels, scores[start + offset], args.patience)
-                    totals["utility"] += out["utility"]
+                    metrics = noveltybench_metrics(
+                        labels, scores[start + offset], args.patience, protocol or "upstream"
+                    )
+                    for key in ("utility", "quality"):
+                        if key in metrics:
+                            out[key] = metrics[key]
+                            totals[key] += metrics[key]
                 f.write(json.dumps(out, ensure_ascii=False) + "\n")
             bar.update(len(results))
     n = len(records)
@@ -128,10 +145,16 @@ def run(args) -> int:
         "judged_pairs": totals["judged_pairs"],
         "num_pairs": totals["num_pairs"],
         "judge": args.judge,
-        "mode": args.mode,
+        "mode": mode,
+        "protocol": protocol or "upstream",
         "output": str(out_path),
     }
+    tokens = getattr(getattr(judge, "classifier", None), "config", None)
+    if tokens is not None:
+        summary["max_tokens_per_text"] = tokens.max_tokens_per_text
     if args.scores_field is not None:
         summary["mean_utility"] = totals["utility"] / n
+        if protocol == "darling":
+            summary["mean_quality"] = totals["quality"] / n
     print(json.dumps(summary), file=sys.stdout)
     return 0

@@ -1,4 +1,4 @@
-"""Evaluation: pass@k, NoveltyBench metrics, cheap diversity measures and the evaluation runner."""
+"""Evaluation: pass@k, maj@k, NoveltyBench metrics (two protocols), cheap diversity measures and the runner."""
 
 from darling.evaluation.diversity import (
     darling_diversity,
@@ -9,7 +9,18 @@ from darling.evaluation.diversity import (
 )
 from darling.evaluation.io import JsonlError, read_jsonl
 from darling.evaluation.judge_spec import JUDGE_SPECS, load_judge
-from darling.evaluation.novelty import credited_scores, distinct, noveltybench_summary, utility
+from darling.evaluation.majority import answer_classes, extract_answer, maj_at_k, majority_vote, mean_maj_at_k
+from darling.evaluation.novelty import (
+    NOVELTYBENCH_PROTOCOLS,
+    PROTOCOL_MAX_TOKENS_PER_TEXT,
+    check_protocol,
+    credited_scores,
+    distinct,
+    noveltybench_metrics,
+    noveltybench_summary,
+    quality,
+    utility,
+)
 from darling.evaluation.passk import count_correct, mean_pass_at_k, pass_at_k, pass_at_k_per_problem
 from darling.evaluation.runner import EvaluationConfig, run_evaluation
 
@@ -38,20 +49,30 @@ def load_metric(name: str, **kwargs):
 
 __all__ = [
     "JUDGE_SPECS",
+    "NOVELTYBENCH_PROTOCOLS",
+    "PROTOCOL_MAX_TOKENS_PER_TEXT",
     "EvaluationConfig",
     "JsonlError",
+    "answer_classes",
+    "check_protocol",
     "count_correct",
     "credited_scores",
     "darling_diversity",
     "distinct",
     "distinct_n",
     "embedding_diversity",
+    "extract_answer",
     "load_judge",
     "load_metric",
+    "maj_at_k",
+    "majority_vote",
+    "mean_maj_at_k",
     "mean_pass_at_k",
+    "noveltybench_metrics",
     "noveltybench_summary",
     "pass_at_k",
     "pass_at_k_per_problem",
+    "quality",
     "read_jsonl",
     "run_evaluation",
     "self_bleu",

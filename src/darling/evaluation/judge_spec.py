@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from darling.evaluation.novelty import PROTOCOL_MAX_TOKENS_PER_TEXT, check_protocol
 from darling.partition import EmbeddingJudge, ExactMatchJudge, Judge, LexicalJudge
 
 JUDGE_SPECS: tuple[str, ...] = (
@@ -13,13 +14,18 @@ JUDGE_SPECS: tuple[str, ...] = (
 )
 
 
-def load_judge(spec: str, threshold: float | None = None) -> Judge:
+def load_judge(
+    spec: str,
+    threshold: float | None = None,
+    max_tokens_per_text: int | None = None,
+    protocol: str | None = None,
+) -> Judge:
     """Builds a judge from a spec string.
 
     Specs:
 
     - ``classifier:PATH_OR_HUB_ID``: a :class:`~darling.partition.classifier.PartitionClassifier`
-      (local directory or hub id; its own threshold unless ``threshold`` is given).
+      (local directory or hub id; its own threshold and per-text token limit unless given).
     - ``embedding:MODEL``: an :class:`~darling.partition.EmbeddingJudge` with a sentence-transformers
       model name or path (cosine threshold 0.8 unless given).
     - ``lexical``: a :class:`~darling.partition.LexicalJudge` (unigram F1 above 0.458 unless given).
@@ -29,12 +35,17 @@ def load_judge(spec: str, threshold: float | None = None) -> Judge:
     Args:
         spec: The spec string.
         threshold: Overrides the judge's threshold (not for ``exact``/``normalized``).
+        max_tokens_per_text: Tokens of each text a ``classifier:`` judge reads; wins over ``protocol``.
+        protocol: A NoveltyBench protocol (``"upstream"``: 128 tokens, ``"darling"``: 512); a
+            ``classifier:`` judge reads its token limit unless ``max_tokens_per_text`` is given.
+            Other judges read whole texts and ignore it.
 
     Returns:
         A :class:`~darling.partition.Judge`.
 
     Raises:
-        ValueError: For an unknown spec or a threshold on a judge without one.
+        ValueError: For an unknown spec or protocol, a threshold on a judge without one, or a
+            token limit on a judge that is not a classifier.
 
     Example:
         >>> load_judge("lexical", threshold=0.5)
@@ -44,6 +55,13 @@ def load_judge(spec: str, threshold: float | None = None) -> Judge:
         raise ValueError(f"A judge spec must be a non-empty string; use one of: {', '.join(JUDGE_SPECS)}.")
     kind, _, arg = spec.strip().partition(":")
     kind = kind.lower()
+    if protocol is not None:
+        check_protocol(protocol)
+    if max_tokens_per_text is not None and kind != "classifier":
+        raise ValueError(
+            f"`max_tokens_per_text` (--max-tokens-per-text) applies to classifier judges only; judge {spec!r} "
+            "reads whole texts."
+        )
     if kind in ("exact", "normalized"):
         if arg:
             raise ValueError(f"Judge {kind!r} takes no argument, got {spec!r}.")
@@ -68,5 +86,8 @@ def load_judge(spec: str, threshold: float | None = None) -> Judge:
             )
         from darling.partition.classifier import PartitionClassifier
 
-        return PartitionClassifier.from_pretrained(arg).as_judge(threshold=threshold)
+        if max_tokens_per_text is None and protocol is not None:
+            max_tokens_per_text = PROTOCOL_MAX_TOKENS_PER_TEXT[protocol]
+        classifier = PartitionClassifier.from_pretrained(arg, max_tokens_per_text=max_tokens_per_text)
+        return classifier.as_judge(threshold=threshold)
     raise ValueError(f"Unknown judge {spec!r}; use one of: {', '.join(JUDGE_SPECS)}.")

@@ -19,14 +19,14 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from darling.evaluation.data import EvalPrompt, load_prompts
-from darling.evaluation.diversity import darling_diversity, distinct_n, embedding_diversity, self_bleu
 from darling.evaluation.generation import BACKENDS, SamplingSettings, TransformersGenerator, VLLMGenerator
 from darling.evaluation.io import append_jsonl, recover_jsonl
 from darling.evaluation.judge_spec import load_judge
-from darling.evaluation.novelty import utility
-from darling.evaluation.passk import mean_pass_at_k
+from darling.evaluation.majority import DEFAULT_RESAMPLES, extract_answer
+from darling.evaluation.novelty import check_patience
 from darling.evaluation.plots import plot_distinct_histogram, plot_pass_at_k
-from darling.partition import PARTITION_MODES, diversity_scores, partition_groups
+from darling.evaluation.records import make_record, summarize
+from darling.partition import PARTITION_MODES, partition_groups
 
 TASKS: tuple[str, ...] = ("math", "open")
 SAMPLES_FILE = "samples.jsonl"
@@ -36,7 +36,7 @@ CONFIG_FILE = "run_config.json"
 _FINGERPRINT = (
     "model", "dataset", "split", "task", "num_samples", "prompt_field", "answer_field", "id_field", "prompt_template",
     "judge", "threshold", "partition_mode", "reward_model", "score_bins", "temperature", "top_p", "max_new_tokens",
-    "seed", "chat_template",
+    "seed", "chat_template", "protocol", "max_tokens_per_text", "patience",
 )  # fmt: skip
 
 
@@ -54,9 +54,9 @@ class EvaluationConfig:
         model: Policy path or hub id.
         dataset: Local file or hub dataset id.
         output_dir: Where ``samples.jsonl``, ``summary.json`` and the plots go.
-        task: ``"math"`` (math-verify scoring, pass@k) or ``"open"`` (reward model or no scoring).
+        task: ``"math"`` (math-verify scoring, pass@k and maj@k) or ``"open"`` (reward model or no scoring).
         num_samples: Completions a prompt.
-        k_list: pass@k values (default: powers of two up to ``num_samples``).
+        k_list: pass@k and maj@k values (default: powers of two up to ``num_samples``).
         split: Hub dataset split.
         dataset_config: Hub dataset configuration name.
         prompt_field: Prompt column (found automatically when ``None``).
@@ -66,6 +66,11 @@ class EvaluationConfig:
             ``"{prompt} Put your final answer within \\boxed{}."``); the prompt as is when ``None``.
         judge: Judge spec for partitioning (see :func:`~darling.evaluation.load_judge`), or ``"none"``.
         threshold: Overrides the judge's threshold.
+        protocol: NoveltyBench protocol of ``utility``: ``"upstream"`` (NoveltyBench, patience-weighted)
+            or ``"darling"`` (the DARLING paper's fork: class heads' scores / k, plus ``quality``).
+            Given, it also sets a ``classifier:`` judge's per-text token limit (128 / 512); ``None``
+            scores as ``"upstream"`` and leaves the judge's limit alone.
+        max_tokens_per_text: Tokens of each text a ``classifier:`` judge reads (wins over ``protocol``).
         partition_mode: ``"greedy"`` (NoveltyBench) or ``"all_pairs"`` (DARLING training).
         reward_model: Reward model path or hub id for open-ended prompts (scores = its raw logit).
         score_bins: Ascending raw-score cut points; when set, a raw reward ``r`` becomes the 1-based
@@ -78,7 +83,9 @@ class EvaluationConfig:
         max_new_tokens: Token limit of a completion.
         seed: Base sampling seed.
         chat_template: ``"auto"``, ``"on"`` or ``"off"``: whether prompts go through the chat template.
-        patience: NoveltyBench utility patience.
+        patience: ``"upstream"`` utility patience (default 0.8; not for ``"darling"``).
+        maj_resamples: maj@k draws of k samples with replacement per problem (0: vote over the
+            first k samples).
         limit: Evaluate only the first ``limit`` prompts.
         stop_after: Stop after this many new prompts in this invocation (the run stays resumable).
         plots: Save ``pass_at_k.png`` and ``distinct_hist.png``.
@@ -99,6 +106,8 @@ class EvaluationConfig:
     prompt_template: str | None = None
     judge: str = "lexical"
     threshold: float | None = None
+    protocol: str | None = None
+    max_tokens_per_text: int | None = None
     partition_mode: str = "greedy"
     reward_model: str | None = None
     score_bins: list[float] | None = None
@@ -110,7 +119,8 @@ class EvaluationConfig:
     max_new_tokens: int = 512
     seed: int = 0
     chat_template: str = "auto"
-    patience: float = 0.8
+    patience: float | None = None
+    maj_resamples: int = DEFAULT_RESAMPLES
     limit: int | None = None
     stop_after: int | None = None
     plots: bool = True
@@ -124,6 +134,11 @@ class EvaluationConfig:
         if self.partition_mode not in PARTITION_MODES:
             raise ValueError(
                 f"Unknown partition mode {self.partition_mode!r}; choose {', '.join(PARTITION_MODES)}."
+            )
+        check_patience(self.patience, self.noveltybench_protocol)  # also checks the protocol
+        if self.maj_resamples < 0:
+            raise ValueError(
+                f"--maj-resamples must be >= 0 (0: the first k samples), got {self.maj_resamples}."
             )
         if self.num_samples < 1:
             raise ValueError(f"--num-samples must be >= 1, got {self.num_samples}.")
@@ -141,6 +156,11 @@ class EvaluationConfig:
                 f"pass@k needs 1 <= k <= --num-samples ({self.num_samples}); got k = {too_big}. "
                 "Raise --num-samples or drop those k."
             )
+
+    @property
+    def noveltybench_protocol(self) -> str:
+        """The protocol ``utility`` follows: ``protocol``, or ``"upstream"`` when unset."""
+        return "upstream" if self.protocol is None else self.protocol
 
     def fingerprint(self) -> dict[str, Any]:
         """The settings a resumed run must share with the run it continues."""
@@ -211,25 +231,6 @@ def _apply_template(template: str, item: EvalPrompt) -> EvalPrompt:
     return EvalPrompt(id=item.id, prompt=template.replace("{prompt}", item.prompt), answer=item.answer)
 
 
-def make_record(
-    item: EvalPrompt, generations: list[str], scores: list | None, labels: list[int] | None, patience: float
-):
-    """The ``samples.jsonl`` record of one prompt."""
-    record: dict[str, Any] = {"id": item.id, "prompt": item.prompt}
-    if item.answer is not None:
-        record["answer"] = item.answer
-    record["generations"] = generations
-    if scores is not None:
-        record["scores"] = scores
-    if labels is not None:
-        record["partition"] = labels
-        record["distinct"] = len(set(labels))
-        record["diversity"] = diversity_scores(labels)
-        if scores is not None and all(s is not None for s in scores):
-            record["utility"] = utility(labels, scores, patience)
-    return record
-
-
 def run_evaluation(
     config: EvaluationConfig, generator: Any = None, scorer: Any = None
 ) -> dict[str, Any] | None:
@@ -261,7 +262,9 @@ def run_evaluation(
     if todo:
         generator = generator if generator is not None else _make_generator(config)
         scorer = scorer if scorer is not None else _make_scorer(config)
-        judge = None if config.judge.lower() == "none" else load_judge(config.judge, config.threshold)
+        judge = None
+        if config.judge.lower() != "none":
+            judge = load_judge(config.judge, config.threshold, config.max_tokens_per_text, config.protocol)
         per_call = max(1, config.batch_size // config.num_samples) if config.backend == "transformers" else 64
         blocks: dict[int, list[int]] = {}
         for i in todo:
@@ -288,8 +291,15 @@ def run_evaluation(
                     if judge is not None
                     else [None] * len(batch)
                 )
-                for item, gens, sc, lab in zip(batch, generations, scores, labels):
-                    record = make_record(item, gens, sc, lab, config.patience)
+                answers = (
+                    [[extract_answer(g) for g in gens] for gens in generations]
+                    if config.task == "math"
+                    else [None] * len(batch)
+                )
+                for item, gens, sc, lab, ans in zip(batch, generations, scores, labels, answers):
+                    record = make_record(
+                        item, gens, sc, lab, config.patience, config.noveltybench_protocol, ans
+                    )
                     append_jsonl(f, record)
                     records[item.id] = record
                 done_now += len(batch)
@@ -308,36 +318,4 @@ def run_evaluation(
             plot_distinct_histogram(
                 [r["distinct"] for r in records.values()], out / "distinct_hist.png", config.num_samples
             )
-    return summary
-
-
-def summarize(records: Sequence[dict[str, Any]], config: EvaluationConfig) -> dict[str, Any]:
-    """The ``summary.json`` of finished per-prompt records."""
-    summary: dict[str, Any] = {"num_prompts": len(records), "num_samples": config.num_samples}
-    scored = [r for r in records if "scores" in r and all(s is not None for s in r["scores"])]
-    if config.task == "math":
-        summary["unscorable_prompts"] = len(records) - len(scored)
-        if scored:
-            correct = [sum(1 for s in r["scores"] if s > 0.5) for r in scored]
-            summary["pass@k"] = mean_pass_at_k([len(r["scores"]) for r in scored], correct, config.k_list)
-    if scored:
-        summary["mean_score"] = sum(sum(r["scores"]) / len(r["scores"]) for r in scored) / len(scored)
-    partitioned = [r for r in records if "partition" in r]
-    if partitioned:
-        summary["mean_distinct"] = sum(r["distinct"] for r in partitioned) / len(partitioned)
-        summary["mean_darling_diversity"] = sum(darling_diversity(r["partition"]) for r in partitioned) / len(
-            partitioned
-        )
-        with_utility = [r["utility"] for r in partitioned if "utility" in r]
-        if with_utility:
-            summary["mean_utility"] = sum(with_utility) / len(with_utility)
-    summary["distinct_4"] = sum(distinct_n(r["generations"], 4) for r in records) / len(records)
-    if config.num_samples >= 2:
-        summary["self_bleu"] = sum(self_bleu(r["generations"]) for r in records) / len(records)
-        if config.embedding_model:
-            summary["embedding_diversity"] = sum(
-                embedding_diversity(r["generations"], config.embedding_model) for r in records
-            ) / len(records)
-    summary["judge"] = config.judge
-    summary["partition_mode"] = config.partition_mode
     return summary

@@ -19,6 +19,7 @@ METRIC_NAMES: tuple[str, ...] = (
     "darling_diversity",
     "distinct_n",
     "embedding_diversity",
+    "maj_at_k",
     "noveltybench",
     "pass_at_k",
     "self_bleu",

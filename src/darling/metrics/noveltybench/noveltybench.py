@@ -15,10 +15,13 @@ _CITATION = """\
 """
 
 _DESCRIPTION = """\
-NoveltyBench metrics of partitioned generations. `distinct` is the number of equivalence classes
-among a prompt's generations. `utility` credits a generation its quality score (1-10) only if it is
-the first of its class (0 otherwise) and takes the average of the credited scores weighted by
-patience**i at position i (patience 0.8). Both are averaged over prompts.
+NoveltyBench metrics of partitioned generations, under one of two protocols. `distinct` is the
+number of equivalence classes among a prompt's generations. A generation's quality score (1-10) is
+credited only if it is the first of its class (0 otherwise). Protocol "upstream" (NoveltyBench):
+`utility` = average of the credited scores weighted by patience**i at position i (patience 0.8).
+Protocol "darling" (the DARLING paper's fork of NoveltyBench): `utility` = sum of the credited
+scores / number of generations, and `quality` = mean score of all generations. Every number is
+averaged over prompts.
 """
 
 _KWARGS_DESCRIPTION = """
@@ -27,13 +30,16 @@ Args:
         in generation order (for example from `darling.partition(..., mode="greedy")`).
     scores (`list` of `list` of `float`, optional): the quality score of each generation. Without
         scores only `mean_distinct` is returned.
-    patience (`float`, default 0.8): utility patience.
+    patience (`float`, optional): "upstream" utility patience (default 0.8).
+    protocol (`str`, default "upstream"): "upstream" or "darling".
 Returns:
-    `dict`: {"mean_distinct": ..., "mean_utility": ...}.
+    `dict`: {"mean_distinct": ..., "mean_utility": ...}, plus "mean_quality" under "darling".
 Examples:
     >>> metric = evaluate.load(darling.metrics.path("noveltybench"))
     >>> metric.compute(predictions=[[0, 0, 1]], scores=[[10, 10, 5]], patience=0.5)
     {'mean_distinct': 2.0, 'mean_utility': 6.428571428571429}
+    >>> metric.compute(predictions=[[0, 0, 1]], scores=[[10, 10, 5]], protocol="darling")
+    {'mean_distinct': 2.0, 'mean_utility': 5.0, 'mean_quality': 8.333333333333334}
 """
 
 
@@ -48,5 +54,5 @@ class NoveltyBench(evaluate.Metric):
             reference_urls=["https://github.com/novelty-bench/novelty-bench"],
         )
 
-    def _compute(self, predictions, scores=None, patience=0.8):
-        return noveltybench_summary(predictions, scores, patience=patience)
+    def _compute(self, predictions, scores=None, patience=None, protocol="upstream"):
+        return noveltybench_summary(predictions, scores, patience=patience, protocol=protocol)
