@@ -14,7 +14,7 @@ asked; there the replay answers "same class", the transitive closure of the real
 ``all_pairs`` numbers are a proxy.)
 
 For each fast judge (the pretrained MiniLM bi-encoder's cosine; unigram F1; with ``--classifier``,
-a darling classifier's P(equivalent)), :func:`~darling.partition.calibrate_cascade` chooses the
+a darling classifier's P(equivalent)), :func:`~darling.partitioning.calibrate_cascade` chooses the
 cut-offs on the even-numbered groups and the cascade is measured on the odd-numbered ones: share of
 groups whose partition equals the exact one, and pairs the cross-encoder still judges. With a
 cross-encoder the cost is its pair passes, so ``loop pairs / cascade pairs`` bounds the speed-up
@@ -31,7 +31,7 @@ import sys
 from pathlib import Path
 
 from darling.evaluation.io import get_list_field, iter_jsonl
-from darling.partition import (
+from darling.partitioning import (
     EmbeddingJudge,
     Judge,
     LexicalJudge,
@@ -89,7 +89,7 @@ def tradeoff(
     fast: ScoreJudge, judge: ReplayJudge, groups, reference, mode, shares
 ) -> list[tuple[float, float, float]]:
     """(share of pairs settled as different, agreement, cross-encoder pairs a group) for cut-offs at score quantiles."""
-    from darling.partition import CascadeJudge
+    from darling.partitioning import CascadeJudge
 
     pairs = [
         (g[i], g[j]) for g in groups for i in range(len(g)) for j in range(i + 1, len(g)) if g[i] != g[j]
@@ -124,7 +124,7 @@ def main(argv=None) -> int:
         return 2
     from sentence_transformers import SentenceTransformer
 
-    from darling.testing import minilm_path
+    from darling.tiny_models import minilm_path
 
     groups, partitions = load(args.data_dir)
     judge = ReplayJudge(groups, partitions)
@@ -136,7 +136,7 @@ def main(argv=None) -> int:
         "unigram F1": LexicalJudge(),
     }
     if args.classifier:
-        from darling.partition.classifier import PartitionClassifier
+        from darling.classifier import PartitionClassifier
 
         clf = PartitionClassifier.from_pretrained(args.classifier).eval()
         fast_judges["darling classifier P(equivalent)"] = clf.as_judge()

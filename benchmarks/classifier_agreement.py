@@ -23,9 +23,9 @@ import numpy as np
 import torch
 
 from darling.evaluation.io import get_list_field, iter_jsonl
-from darling.partition import partition
-from darling.partition.classifier import PartitionClassifier
-from darling.partition.classifier.training import roc_auc
+from darling.partitioning import partition
+from darling.classifier import PartitionClassifier
+from darling.classifier.training import roc_auc
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "noveltybench" / "generations"
 

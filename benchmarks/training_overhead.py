@@ -33,7 +33,7 @@ from transformers import TrainerCallback
 from trl import GRPOConfig, GRPOTrainer
 
 from darling.rewards import DiversityRewardFunction
-from darling.testing import minilm_path, tiny_causal_lm
+from darling.tiny_models import minilm_path, tiny_causal_lm
 from darling.trainer import DarlingConfig, DarlingGRPOTrainer
 
 PROMPTS = [
@@ -149,7 +149,7 @@ def main() -> None:
 
     import torch
 
-    from darling.partition.classifier import PartitionClassifier
+    from darling.classifier import PartitionClassifier
 
     torch.manual_seed(args.seed)  # the untrained head is random: seed it so runs judge the same pairs
     classifier = PartitionClassifier.from_encoder(minilm_path(), threshold=0.5, max_tokens_per_text=128)

@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> dict:
     datasets = args.datasets
     if args.smoke:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        from darling.testing import tiny_causal_lm
+        from darling.tiny_models import tiny_causal_lm
 
         model, tokenizer = tiny_causal_lm(hidden_size=32, num_layers=1)
         model.save_pretrained(out / "smoke-policy")

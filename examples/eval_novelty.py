@@ -86,7 +86,7 @@ class NoveltyArguments:
 
 def build_smoke_models(root: Path) -> tuple[str, str]:
     """Saves a tiny policy and a tiny scalar reward model under ``root``; returns their paths."""
-    from darling.testing import tiny_causal_lm, tiny_sequence_classifier, train_tiny_tokenizer
+    from darling.tiny_models import tiny_causal_lm, tiny_sequence_classifier, train_tiny_tokenizer
 
     tokenizer = train_tiny_tokenizer(kind="causal")
     policy, _ = tiny_causal_lm(tokenizer, hidden_size=32, num_layers=1)

@@ -37,7 +37,7 @@ from darling.trainer import DarlingConfig, DarlingGRPOTrainer
 RECIPE = {
     "output_dir": "Llama-3.1-8B-Instruct-DARLING",
     "diversity_classifier": "dogtooth/similarity-classifier-f168-hf",
-    "diversity_threshold": 0.32,
+    "diversity_kwargs": {"threshold": 0.32, "mode": "all_pairs", "floor": 0.1},
     "num_generations": 8,
     "learning_rate": 1e-6,
     "temperature": 1.0,
@@ -115,16 +115,16 @@ def build_smoke_models(workdir: str):
     and 8 chat prompts."""
     from datasets import Dataset
 
-    from darling.partition.classifier import PartitionClassifier, PartitionClassifierConfig
-    from darling.testing import save_tiny_athene_reward_model, tiny_causal_lm, tiny_sequence_classifier
+    from darling.classifier import ClassifierSettings, PartitionClassifier
+    from darling.tiny_models import save_tiny_athene_reward_model, tiny_causal_lm, tiny_sequence_classifier
 
     policy, tokenizer = tiny_causal_lm()
     # Laid out on disk exactly like Nexusflow/Athene-RM-8B (Llama body + v_head, CLS-token tokenizer).
     reward_model_dir = save_tiny_athene_reward_model(f"{workdir}/reward_model")
     backbone, clf_tokenizer = tiny_sequence_classifier("modernbert")
-    config = PartitionClassifierConfig(encoder=backbone.config, threshold=0.32, max_tokens_per_text=64)
+    settings = ClassifierSettings(threshold=0.32, max_tokens_per_text=64)
     classifier_dir = f"{workdir}/classifier"
-    PartitionClassifier(config, backbone=backbone, tokenizer=clf_tokenizer).save_pretrained(classifier_dir)
+    PartitionClassifier(backbone, clf_tokenizer, settings).save_pretrained(classifier_dir)
     prompts = ["Write a haiku about rain.", "Name a coffee shop.", "Tell me a story.", "Describe a dragon."]
     dataset = Dataset.from_dict({"prompt": [[{"role": "user", "content": p}] for p in prompts * 2]})
     return policy, tokenizer, reward_model_dir, classifier_dir, dataset

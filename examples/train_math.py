@@ -39,7 +39,7 @@ INSTRUCTION = "Let's think step by step and output the final answer within \\box
 RECIPE = {
     "output_dir": "Qwen3-4B-Base-DARLING-math",
     "diversity_classifier": "dogtooth/qwen3-4b-emb-finetuned-step-70-hf",
-    "diversity_threshold": 0.5,
+    "diversity_kwargs": {"threshold": 0.5, "mode": "all_pairs", "floor": 0.1},
     "num_generations": 8,
     "learning_rate": 1e-6,
     "temperature": 1.0,
@@ -93,16 +93,14 @@ def build_smoke_models(workdir: str):
     """A tiny policy, a tiny saved partition classifier (Qwen3 family, ChatML layout) and 8 problems."""
     from datasets import Dataset
 
-    from darling.partition.classifier import PartitionClassifier, PartitionClassifierConfig
-    from darling.testing import tiny_causal_lm, tiny_sequence_classifier, train_tiny_tokenizer
+    from darling.classifier import ClassifierSettings, PartitionClassifier
+    from darling.tiny_models import tiny_causal_lm, tiny_sequence_classifier, train_tiny_tokenizer
 
     policy, tokenizer = tiny_causal_lm()
     backbone, clf_tokenizer = tiny_sequence_classifier("qwen3", tokenizer=train_tiny_tokenizer(kind="causal"))
-    config = PartitionClassifierConfig(
-        encoder=backbone.config, threshold=0.5, pair_layout="chatml", max_tokens_per_text=64
-    )
+    settings = ClassifierSettings(threshold=0.5, pair_layout="chatml", max_tokens_per_text=64)
     classifier_dir = f"{workdir}/classifier"
-    PartitionClassifier(config, backbone=backbone, tokenizer=clf_tokenizer).save_pretrained(classifier_dir)
+    PartitionClassifier(backbone, clf_tokenizer, settings).save_pretrained(classifier_dir)
     problems = [
         ("What is 2 + 3?", "5"),
         ("Solve 2x + 3 = 11.", "4"),

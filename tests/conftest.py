@@ -41,7 +41,7 @@ requires_shared_data = pytest.mark.skipif(
 @pytest.fixture(scope="session")
 def encoder_tokenizer():
     """A tiny WordPiece tokenizer trained in-process."""
-    from darling.testing import train_tiny_tokenizer
+    from darling.tiny_models import train_tiny_tokenizer
 
     return train_tiny_tokenizer(kind="encoder")
 
@@ -49,6 +49,6 @@ def encoder_tokenizer():
 @pytest.fixture(scope="session")
 def causal_tokenizer():
     """A tiny byte-level BPE tokenizer with a chat template."""
-    from darling.testing import train_tiny_tokenizer
+    from darling.tiny_models import train_tiny_tokenizer
 
     return train_tiny_tokenizer(kind="causal")

@@ -36,7 +36,7 @@ def correct_if_even_length(completions, **kwargs):
 
 def rewards():
     """The reward functions compared between the 1- and 2-process runs, by name."""
-    from darling.partition import LexicalJudge
+    from darling.partitioning import LexicalJudge
     from darling.rewards import DiversityRewardFunction, NGramDiversityReward
 
     return {

@@ -1,24 +1,19 @@
-"""PartitionClassifier: loading released-style checkpoints, parity with the reference layout, round trips."""
+"""PartitionClassifier: plain checkpoints in and out, parity with the reference layout, round trips."""
 
 from __future__ import annotations
 
-import importlib
+import json
 import os
 import re
 
 import pytest
 import torch
-from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification, BertConfig, BertModel
+from safetensors.torch import save_file
+from transformers import AutoModelForSequenceClassification, BertConfig, BertModel
 
-from conftest import tiny_bert_config
-from darling.partition import partition
-from darling.partition.classifier import (
-    ClassifierJudge,
-    PartitionClassifier,
-    PartitionClassifierConfig,
-    default_settings,
-)
-from darling.testing import tiny_sequence_classifier, train_tiny_tokenizer
+from darling.classifier import ClassifierJudge, ClassifierSettings, PartitionClassifier, default_settings
+from darling.partitioning import partition
+from darling.tiny_models import tiny_sequence_classifier, train_tiny_tokenizer
 
 PAIRS = [
     ("The quick brown fox jumps over the lazy dog.", "A boy and his dog walked to the river."),
@@ -46,26 +41,13 @@ def checkpoints(tmp_path_factory):
     }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def bert_clf(checkpoints):
     return PartitionClassifier.from_pretrained(checkpoints["bert"], threshold=0.5)
 
 
-@pytest.fixture(scope="module")
-def bi_clf(encoder_tokenizer):
-    config = PartitionClassifierConfig(
-        encoder=tiny_bert_config(encoder_tokenizer), architecture="bi_encoder", max_tokens_per_text=64
-    )
-    torch.manual_seed(0)
-    return PartitionClassifier(config, tokenizer=encoder_tokenizer).eval()
-
-
-def _reference_proba(path: str, arch: str, pairs, max_tokens: int) -> list[float]:
+def _reference_proba(model, tokenizer, arch: str, pairs, max_tokens: int) -> list[float]:
     """P(equivalent) as the references compute it: one pair at a time, inputs built by hand."""
-    from transformers import AutoTokenizer
-
-    model = AutoModelForSequenceClassification.from_pretrained(path).eval()
-    tokenizer = AutoTokenizer.from_pretrained(path)
     out = []
     for a, b in pairs:
         ids_a = tokenizer.encode(a, add_special_tokens=False)[:max_tokens]
@@ -95,6 +77,14 @@ def _reference_proba(path: str, arch: str, pairs, max_tokens: int) -> list[float
     return out
 
 
+def _plain(path: str):
+    from transformers import AutoTokenizer
+
+    return AutoModelForSequenceClassification.from_pretrained(path).eval(), AutoTokenizer.from_pretrained(
+        path
+    )
+
+
 # ---------------------------------------------------------------------------------------------------
 # Loading plain checkpoints
 
@@ -102,33 +92,34 @@ def _reference_proba(path: str, arch: str, pairs, max_tokens: int) -> list[float
 @pytest.mark.parametrize("arch", ["bert", "deberta-v2", "modernbert", "qwen3"])
 def test_plain_checkpoint_matches_reference_layout(checkpoints, arch):
     clf = PartitionClassifier.from_pretrained(checkpoints[arch], max_tokens_per_text=40)
-    expected_layout = "chatml" if arch == "qwen3" else "cls_sep"
-    assert clf.config.pair_layout == expected_layout
+    assert clf.settings.pair_layout == ("chatml" if arch == "qwen3" else "cls_sep")
     got = clf.predict_proba(PAIRS, batch_size=3)
-    want = _reference_proba(checkpoints[arch], arch, PAIRS, max_tokens=40)
+    want = _reference_proba(*_plain(checkpoints[arch]), arch, PAIRS, max_tokens=40)
     assert torch.allclose(torch.tensor(got), torch.tensor(want), atol=1e-5), (got, want)
 
 
 def test_plain_checkpoint_gets_family_defaults(checkpoints):
     deberta = PartitionClassifier.from_pretrained(checkpoints["deberta-v2"])
-    assert (deberta.config.threshold, deberta.config.max_tokens_per_text) == (0.102, 128)
+    assert (deberta.threshold, deberta.settings.max_tokens_per_text) == (0.102, 128)
     modernbert = PartitionClassifier.from_pretrained(checkpoints["modernbert"])
-    assert (modernbert.config.threshold, modernbert.config.max_tokens_per_text) == (0.32, 1024)
-    # The tiny BERT has 1024 positions: 256 tokens a text fit; the base model is recorded for the card.
+    assert (modernbert.threshold, modernbert.settings.max_tokens_per_text) == (0.32, 1024)
+    # The tiny BERT has 1024 positions: 256 tokens a text fit; the source is recorded for the card.
     bert = PartitionClassifier.from_pretrained(checkpoints["bert"])
-    assert bert.config.max_tokens_per_text == 256
-    assert bert.config.base_model == checkpoints["bert"]
+    assert bert.settings.max_tokens_per_text == 256
+    assert bert.settings.base_model == checkpoints["bert"]
 
 
 def test_released_checkpoints_have_published_settings():
-    assert default_settings("modernbert", "dogtooth/similarity-classifier-f168-hf")["threshold"] == 0.32
+    assert default_settings("modernbert", "dogtooth/similarity-classifier-f168-hf").threshold == 0.32
     math = default_settings("qwen3", "dogtooth/qwen3-4b-emb-finetuned-step-70-hf")
-    assert (math["pair_layout"], math["threshold"], math["max_tokens_per_text"]) == ("chatml", 0.5, 2048)
+    assert (math.pair_layout, math.threshold, math.max_tokens_per_text) == ("chatml", 0.5, 2048)
     nb = default_settings("deberta-v2", "yimingzhang/deberta-v3-large-generation-similarity")
-    assert (nb["threshold"], nb["max_tokens_per_text"], nb["tokenizer"]) == (
-        0.102,
-        128,
-        "microsoft/deberta-v3-large",
+    assert (nb.threshold, nb.max_tokens_per_text) == (0.102, 128)
+    from darling.classifier.loading import default_tokenizer_source
+
+    assert (
+        default_tokenizer_source("yimingzhang/deberta-v3-large-generation-similarity")
+        == "microsoft/deberta-v3-large"
     )
 
 
@@ -138,14 +129,14 @@ def test_default_length_is_capped_by_absolute_positions(tmp_path, encoder_tokeni
     AutoModelForSequenceClassification.from_config(model.config).save_pretrained(tmp_path)
     encoder_tokenizer.save_pretrained(tmp_path)
     clf = PartitionClassifier.from_pretrained(tmp_path)
-    assert clf.config.max_tokens_per_text == (128 - 3) // 2
+    assert clf.settings.max_tokens_per_text == (128 - 3) // 2
     long_pair = [("word " * 500, "other " * 500)]
     assert clf.encode_pairs(long_pair)["input_ids"].shape[1] <= 128
     with pytest.raises(ValueError, match="max_tokens_per_text <= 62"):
         PartitionClassifier.from_pretrained(tmp_path, max_tokens_per_text=100)
-    clf.config.max_tokens_per_text = 100  # a later edit is checked before the next batch
-    with pytest.raises(ValueError, match="max_tokens_per_text <= 62"):
-        clf.predict_proba(long_pair)
+    with pytest.raises(ValueError, match="max_tokens_per_text <= 62"):  # a later change is checked too
+        clf.settings = clf.settings.replace(max_tokens_per_text=100)
+    assert clf.settings.max_tokens_per_text == 62
 
 
 def test_checkpoint_with_three_labels_fails_at_load(tmp_path_factory):
@@ -182,6 +173,24 @@ def test_missing_tokenizer_gives_a_fix_it_message(tmp_path, encoder_tokenizer):
     assert len(clf.predict_proba(PAIRS[:1])) == 1
 
 
+def test_from_encoder_starts_a_two_label_head_with_named_labels(tmp_path, encoder_tokenizer):
+    config = BertConfig(
+        vocab_size=len(encoder_tokenizer), hidden_size=32, num_hidden_layers=1, num_attention_heads=4
+    )
+    BertModel(config).save_pretrained(tmp_path)
+    clf = PartitionClassifier.from_encoder(
+        tmp_path, tokenizer=encoder_tokenizer, threshold=0.4, training_data="pairs"
+    )
+    assert clf.model.config.num_labels == 2
+    assert clf.model.config.id2label == {0: "different", 1: "equivalent"}
+    assert (clf.threshold, clf.settings.training_data, clf.settings.base_model) == (
+        0.4,
+        "pairs",
+        str(tmp_path),
+    )
+    assert len(clf.predict_proba(PAIRS)) == len(PAIRS)
+
+
 # ---------------------------------------------------------------------------------------------------
 # Layout, truncation and inputs
 
@@ -196,20 +205,17 @@ def test_cls_sep_layout_and_token_types(bert_clf):
 
 
 def test_each_text_is_truncated_separately(bert_clf):
-    bert_clf.config.max_tokens_per_text = 7
-    try:
-        batch = bert_clf.encode_pairs([("word " * 1000, "short")])
-        ids = batch["input_ids"][0].tolist()
-        short = bert_clf.tokenizer.encode("short", add_special_tokens=False)
-        assert len(ids) == 7 + len(short) + 3
-        assert ids[-1 - len(short) : -1] == short  # the long text did not crowd out the short one
-    finally:
-        bert_clf.config.max_tokens_per_text = 256
+    bert_clf.settings = bert_clf.settings.replace(max_tokens_per_text=7)
+    batch = bert_clf.encode_pairs([("word " * 1000, "short")])
+    ids = batch["input_ids"][0].tolist()
+    short = bert_clf.tokenizer.encode("short", add_special_tokens=False)
+    assert len(ids) == 7 + len(short) + 3
+    assert ids[-1 - len(short) : -1] == short  # the long text did not crowd out the short one
 
 
 def test_custom_template_layout(checkpoints):
     clf = PartitionClassifier.from_pretrained(checkpoints["bert"], pair_template="{cls}{a}{sep}{sep}{b}{sep}")
-    assert clf.config.pair_layout == "template"
+    assert clf.settings.pair_layout == "template"
     tok = clf.tokenizer
     ids = clf.encode_pairs([("fox", "dog")])["input_ids"][0].tolist()
     fox, dog = tok.encode("fox", add_special_tokens=False), tok.encode("dog", add_special_tokens=False)
@@ -225,6 +231,16 @@ def test_tokenizer_pair_layout_uses_the_tokenizers_own_pair_encoding(checkpoints
     batch = clf.encode_pairs([("quick fox", "lazy dog")])
     assert batch["input_ids"][0].tolist() == own["input_ids"]
     assert batch["token_type_ids"][0].tolist() == own["token_type_ids"]
+
+
+def test_unpadded_features_collate_to_the_padded_batch(bert_clf):
+    padded = bert_clf.encode_pairs(PAIRS)
+    lists = bert_clf.encode_pairs(PAIRS, padding=False, return_tensors=None)
+    features = [{key: lists[key][i] for key in lists} | {"labels": i % 2} for i in range(len(PAIRS))]
+    collated = bert_clf.collate(features)
+    for key in padded:
+        assert torch.equal(collated[key], padded[key]), key
+    assert collated["labels"].tolist() == [0, 1, 0, 1]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -257,140 +273,51 @@ def test_predict_proba_bad_input(bert_clf):
 
 def test_probabilities_are_of_the_equivalent_label(bert_clf):
     p1 = bert_clf.predict_proba(PAIRS[:2])
-    bert_clf.config.equivalent_label = 0
-    try:
-        p0 = bert_clf.predict_proba(PAIRS[:2])
-    finally:
-        bert_clf.config.equivalent_label = 1
+    bert_clf.settings = bert_clf.settings.replace(equivalent_label=0)
+    p0 = bert_clf.predict_proba(PAIRS[:2])
     assert torch.allclose(torch.tensor(p0), 1 - torch.tensor(p1), atol=1e-6)
 
 
-def test_predict_proba_runs_on_the_model_device_and_restores_train_mode(bert_clf, monkeypatch):
+def test_predict_proba_runs_on_the_model_device_without_grad_and_restores_train_mode(bert_clf, monkeypatch):
     seen = []
-    original = bert_clf.backbone.forward
+    original = bert_clf.model.forward
 
     def spy(*args, **kwargs):
         seen.append((kwargs["input_ids"].device, torch.is_grad_enabled()))
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(bert_clf.backbone, "forward", spy)
-    bert_clf.to("cpu").train()
+    monkeypatch.setattr(bert_clf.model, "forward", spy)
+    bert_clf.to("cpu").model.train()
     bert_clf.predict_proba(PAIRS)
-    assert bert_clf.training
-    bert_clf.eval()
+    assert bert_clf.model.training
     assert seen and all(device == bert_clf.device and not grad for device, grad in seen)
 
 
-# ---------------------------------------------------------------------------------------------------
-# Bi-encoder
-
-
-def test_bi_encoder_is_symmetric(bi_clf):
-    pairs = PAIRS + [(b, a) for a, b in PAIRS]
-    probs = bi_clf.predict_proba(pairs)
-    n = len(PAIRS)
-    assert torch.allclose(torch.tensor(probs[:n]), torch.tensor(probs[n:]), atol=1e-6)
-    logits = bi_clf(**bi_clf.encode_pairs(PAIRS)).logits
-    swapped = bi_clf(**bi_clf.encode_pairs([(b, a) for a, b in PAIRS])).logits
-    assert torch.allclose(logits, swapped, atol=1e-5)
-
-
-@pytest.fixture
-def encoded_rows(bi_clf, monkeypatch):
-    """Counts the texts the bi-encoder's backbone encodes (one entry per forward pass)."""
-    rows = []
-    original = bi_clf.backbone.forward
-
-    def spy(*args, **kwargs):
-        rows.append(kwargs["input_ids"].shape[0])
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(bi_clf.backbone, "forward", spy)
-    return rows
-
-
-def test_bi_encoder_encodes_each_distinct_text_once(bi_clf, encoded_rows):
-    rows = encoded_rows
-    texts = ["alpha one", "beta two", "gamma three", "delta four"]
-    pairs = [(texts[i], texts[j]) for i in range(4) for j in range(4) if i != j]
-    bi_clf.predict_proba(pairs, batch_size=64)
-    assert sum(rows) == 4
-
-
-def test_bi_encoder_judge_reuses_embeddings_across_calls(bi_clf, encoded_rows):
-    rows = encoded_rows
-    t = ["alpha one", "beta two", "gamma three", "delta four"]
-    judge = ClassifierJudge(bi_clf)
-    first = judge.scores([(t[0], t[1]), (t[1], t[2])])
-    second = judge.scores([(t[0], t[2]), (t[2], t[3])])
-    assert sum(rows) == 4  # the second call encodes only "delta four"
-    uncached = ClassifierJudge(bi_clf, cache_size=0)
-    expected = uncached.scores([(t[0], t[1]), (t[1], t[2]), (t[0], t[2]), (t[2], t[3])])
-    assert first + second == pytest.approx(expected, abs=1e-6)
-    assert sum(rows) == 4 + 4 and not uncached._cache
-    small = ClassifierJudge(bi_clf, cache_size=2)
-    small.scores([(t[0], t[1]), (t[2], t[3])])
-    assert list(small._cache) == [t[2], t[3]]
-    judge.clear_cache()
-    assert not judge._cache
-
-
-def test_bi_encoder_forward_matches_predict_proba(bi_clf):
-    logits = bi_clf(**bi_clf.encode_pairs(PAIRS)).logits
-    assert torch.allclose(logits.softmax(-1)[:, 1], torch.tensor(bi_clf.predict_proba(PAIRS)), atol=1e-5)
-
-
-def test_untrained_bi_encoder_head_starts_as_a_cosine_judge(bi_clf):
-    u, v = torch.randn(3, 32), torch.randn(3, 32)
-    cosine = torch.nn.functional.cosine_similarity(u, v)
-    with torch.no_grad():
-        p = bi_clf.head(u, v).softmax(-1)[:, 1]
-    assert torch.allclose(p, torch.sigmoid(10 * cosine - 5), atol=1e-5)
-
-
-# ---------------------------------------------------------------------------------------------------
-# Training contract
-
-
-def test_forward_gives_loss_and_gradients(bert_clf):
-    batch = bert_clf.encode_pairs(PAIRS)
-    bert_clf.train()
-    try:
-        out = bert_clf(**batch, labels=torch.tensor([0, 1, 0, 1]))
-        out.loss.backward()
-    finally:
-        bert_clf.eval()
-        bert_clf.zero_grad(set_to_none=True)
-    assert out.logits.shape == (4, 2) and out.loss.item() > 0
-    assert out.loss.requires_grad
-
-
-def test_unpadded_features_collate_to_the_padded_batch(bert_clf, bi_clf):
-    for clf in (bert_clf, bi_clf):
-        padded = clf.encode_pairs(PAIRS)
-        lists = clf.encode_pairs(PAIRS, padding=False, return_tensors=None)
-        features = [{key: lists[key][i] for key in lists} | {"labels": i % 2} for i in range(len(PAIRS))]
-        collated = clf.pad(features)
-        for key in padded:
-            assert torch.equal(collated[key], padded[key]), key
-        assert collated["labels"].tolist() == [0, 1, 0, 1]
+def test_last_token_pooling_model_gets_the_pad_id_for_batching(tmp_path, causal_tokenizer):
+    model, tokenizer = tiny_sequence_classifier("qwen3", tokenizer=causal_tokenizer)
+    model.config.pad_token_id = None  # as in checkpoints saved without one
+    model.save_pretrained(tmp_path)
+    tokenizer.save_pretrained(tmp_path)
+    clf = PartitionClassifier.from_pretrained(tmp_path)
+    assert clf.model.config.pad_token_id == tokenizer.pad_token_id
+    batched = clf.predict_proba(PAIRS, batch_size=4)
+    single = [clf.predict_proba([pair])[0] for pair in PAIRS]
+    assert torch.allclose(torch.tensor(batched), torch.tensor(single), atol=1e-5)
 
 
 # ---------------------------------------------------------------------------------------------------
 # Judge and partition
 
 
-def test_as_judge_uses_config_threshold_and_rule(bert_clf):
-    bert_clf.config.short_text_rule = "exact"
-    try:
-        judge = bert_clf.as_judge()
-        assert isinstance(judge, ClassifierJudge) and judge.uses_model
-        assert judge.threshold == bert_clf.config.threshold and judge.short_text_rule == "exact"
-        scores = judge.scores(PAIRS)
-        assert judge.equivalent(PAIRS) == [s > judge.threshold for s in scores]
-        assert ClassifierJudge(bert_clf, threshold=0.0).equivalent(PAIRS) == [True] * len(PAIRS)
-    finally:
-        bert_clf.config.short_text_rule = "overlap"
+def test_as_judge_uses_the_classifier_threshold(bert_clf):
+    judge = bert_clf.as_judge()
+    assert isinstance(judge, ClassifierJudge) and judge.uses_model
+    assert judge.threshold == bert_clf.threshold and judge.short_text_rule == "overlap"
+    scores = judge.scores(PAIRS)
+    assert judge.equivalent(PAIRS) == [s > judge.threshold for s in scores]
+    assert ClassifierJudge(bert_clf, threshold=0.0).equivalent(PAIRS) == [True] * len(PAIRS)
+    with pytest.raises(ValueError, match="threshold must be a number in"):
+        bert_clf.as_judge(threshold=1.5)
 
 
 def test_partition_never_sends_duplicates_to_the_model(bert_clf, monkeypatch):
@@ -411,15 +338,16 @@ def test_partition_never_sends_duplicates_to_the_model(bert_clf, monkeypatch):
 
 
 # ---------------------------------------------------------------------------------------------------
-# Round trips and registration
+# Round trips: what darling saves is a plain transformers checkpoint
 
 
-def test_darling_checkpoint_round_trip(tmp_path, checkpoints):
+def test_saved_checkpoint_loads_with_plain_transformers_and_gives_the_same_probabilities(
+    tmp_path, checkpoints
+):
     clf = PartitionClassifier.from_pretrained(
         checkpoints["deberta-v2"], threshold=0.25, max_tokens_per_text=64
     )
-    clf.config.metrics = {"roc_auc": 0.81}
-    clf.config.training_data = "noveltybench pairs"
+    clf.settings = clf.settings.replace(metrics={"roc_auc": 0.81}, training_data="noveltybench pairs")
     clf.save_pretrained(tmp_path)
     files = set(os.listdir(tmp_path))
     assert {
@@ -429,42 +357,37 @@ def test_darling_checkpoint_round_trip(tmp_path, checkpoints):
         "tokenizer_config.json",
         "README.md",
     } <= files
+    config = json.loads((tmp_path / "config.json").read_text())
+    assert config["model_type"] == "deberta-v2"
+    assert config["architectures"] == ["DebertaV2ForSequenceClassification"]
+    assert config["darling"] == {
+        "pair_layout": "cls_sep",
+        "threshold": 0.25,
+        "max_tokens_per_text": 64,
+        "equivalent_label": 1,
+        "base_model": checkpoints["deberta-v2"],
+        "training_data": "noveltybench pairs",
+        "metrics": {"roc_auc": 0.81},
+    }
+    # Plain transformers, fed the pair layout by hand, gives darling's P(equivalent).
+    model, tokenizer = _plain(str(tmp_path))
+    want = _reference_proba(model, tokenizer, "deberta-v2", PAIRS, max_tokens=64)
+    assert torch.allclose(torch.tensor(clf.predict_proba(PAIRS)), torch.tensor(want), atol=1e-5)
     loaded = PartitionClassifier.from_pretrained(tmp_path)
-    assert loaded.config.model_type == "darling_partition_classifier"
-    for key in (
-        "threshold",
-        "pair_layout",
-        "max_tokens_per_text",
-        "short_text_rule",
-        "metrics",
-        "training_data",
-    ):
-        assert getattr(loaded.config, key) == getattr(clf.config, key), key
-    assert loaded.config.encoder.model_type == "deberta-v2"
+    assert loaded.settings == clf.settings
     assert loaded.tokenizer.get_vocab() == clf.tokenizer.get_vocab()
-    for (name, a), (_, b) in zip(clf.state_dict().items(), loaded.state_dict().items()):
-        assert torch.equal(a, b), name
-    assert torch.allclose(torch.tensor(clf.predict_proba(PAIRS)), torch.tensor(loaded.predict_proba(PAIRS)))
+    assert torch.allclose(torch.tensor(loaded.predict_proba(PAIRS)), torch.tensor(want), atol=1e-5)
 
 
-def test_bi_encoder_round_trip(tmp_path, bi_clf):
-    bi_clf.save_pretrained(tmp_path)
-    loaded = PartitionClassifier.from_pretrained(tmp_path)
-    assert loaded.config.architecture == "bi_encoder"
-    assert torch.allclose(
-        torch.tensor(bi_clf.predict_proba(PAIRS)), torch.tensor(loaded.predict_proba(PAIRS))
-    )
-
-
-def test_an_interrupted_save_keeps_the_previous_checkpoint_whole(tmp_path, bi_clf, monkeypatch):
-    import darling.partition.classifier.card as card
+def test_an_interrupted_save_keeps_the_previous_checkpoint_whole(tmp_path, bert_clf, monkeypatch):
+    import darling.classifier.card as card
 
     target = tmp_path / "clf"
-    bi_clf.save_pretrained(target)
+    bert_clf.save_pretrained(target)
     before = {name: (target / name).read_bytes() for name in os.listdir(target)}
-    expected = bi_clf.predict_proba(PAIRS)
+    expected = bert_clf.predict_proba(PAIRS)
     with torch.no_grad():
-        for parameter in bi_clf.parameters():
+        for parameter in bert_clf.model.parameters():
             parameter.add_(1.0)  # the model changed; its next save fails half-way
 
     def fail(*args, **kwargs):
@@ -472,7 +395,7 @@ def test_an_interrupted_save_keeps_the_previous_checkpoint_whole(tmp_path, bi_cl
 
     monkeypatch.setattr(card, "write_model_card", fail)
     with pytest.raises(KeyboardInterrupt):
-        bi_clf.save_pretrained(target)
+        bert_clf.save_pretrained(target)
     assert {name: (target / name).read_bytes() for name in os.listdir(target)} == before
     assert os.listdir(tmp_path) == ["clf"]  # no staging folder left behind
     loaded = PartitionClassifier.from_pretrained(target)
@@ -496,65 +419,62 @@ def test_saving_again_replaces_weights_of_another_sharding(tmp_path, bert_clf):
         bert_clf.save_pretrained(target / "notes.txt")
 
 
-def test_auto_classes_load_a_darling_checkpoint(tmp_path, bert_clf):
-    bert_clf.save_pretrained(tmp_path)
-    assert isinstance(AutoConfig.from_pretrained(tmp_path), PartitionClassifierConfig)
-    model = AutoModel.from_pretrained(tmp_path)
-    assert isinstance(model, PartitionClassifier) and model.tokenizer is not None
-    assert isinstance(AutoModelForSequenceClassification.from_pretrained(tmp_path), PartitionClassifier)
-    assert torch.allclose(
-        torch.tensor(model.predict_proba(PAIRS)), torch.tensor(bert_clf.predict_proba(PAIRS))
+def test_a_darling_0_1_cross_encoder_checkpoint_is_converted_on_load(tmp_path, checkpoints):
+    """The old format: model_type darling_partition_classifier, nested encoder config, backbone.* weights."""
+    model, tokenizer = _plain(checkpoints["bert"])
+    encoder = model.config.to_dict()
+    legacy = {
+        "model_type": "darling_partition_classifier",
+        "architecture": "cross_encoder",
+        "encoder": encoder,
+        "threshold": 0.3,
+        "pair_layout": "cls_sep",
+        "max_tokens_per_text": 40,
+        "equivalent_label": 1,
+        "short_text_rule": "overlap",
+        "pooling": "mean",
+    }
+    (tmp_path / "config.json").write_text(json.dumps(legacy))
+    save_file(
+        {f"backbone.{k}": v.contiguous() for k, v in model.state_dict().items()},
+        tmp_path / "model.safetensors",
     )
+    tokenizer.save_pretrained(tmp_path)
+    clf = PartitionClassifier.from_pretrained(tmp_path)
+    assert (clf.threshold, clf.settings.max_tokens_per_text) == (0.3, 40)
+    want = _reference_proba(model, tokenizer, "bert", PAIRS, max_tokens=40)
+    assert torch.allclose(torch.tensor(clf.predict_proba(PAIRS)), torch.tensor(want), atol=1e-5)
+    legacy["architecture"] = "bi_encoder"
+    (tmp_path / "config.json").write_text(json.dumps(legacy))
+    with pytest.raises(ValueError, match="EmbeddingJudge"):
+        PartitionClassifier.from_pretrained(tmp_path)
 
 
-def test_registration_survives_import_twice_and_reload():
-    import darling.partition.classifier as package
-
-    again = importlib.import_module("darling.partition.classifier")
-    assert again is package
-    package.register_auto_classes()  # a second registration does not raise
-    reloaded = importlib.reload(package)
-    config = AutoConfig.for_model("darling_partition_classifier")
-    assert type(config).__name__ == "PartitionClassifierConfig"
-    assert reloaded.PartitionClassifier.config_class.model_type == "darling_partition_classifier"
+# ---------------------------------------------------------------------------------------------------
+# Settings
 
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"architecture": "siamese"}, "Unknown architecture"),
-        ({"threshold": 1.5}, "threshold must be in"),
-        ({"max_tokens_per_text": 0}, "max_tokens_per_text must be >= 1"),
+        ({"threshold": 1.5}, "threshold must be a number in"),
+        ({"max_tokens_per_text": 0}, "max_tokens_per_text must be a positive int"),
         ({"equivalent_label": 2}, "equivalent_label must be 0 or 1"),
-        ({"short_text_rule": "fuzzy"}, "Unknown short_text_rule"),
         ({"pair_layout": "template"}, "needs pair_template"),
         ({"pair_layout": "template", "pair_template": "{b}{a}"}, "before"),
-        ({"pooling": "max"}, "Unknown pooling"),
+        ({"pair_layout": "siamese"}, "Unknown pair_layout"),
+        ({"metrics": [0.8]}, "metrics must be a dict"),
     ],
 )
-def test_config_rejects_bad_settings(kwargs, message):
+def test_settings_reject_bad_values_with_the_fix(kwargs, message):
     with pytest.raises(ValueError, match=message):
-        PartitionClassifierConfig(**kwargs)
+        ClassifierSettings(**kwargs)
 
 
-def test_config_round_trip_keeps_nested_encoder(tmp_path):
-    encoder = AutoConfig.for_model("modernbert", hidden_size=32, num_hidden_layers=1, num_attention_heads=4)
-    config = PartitionClassifierConfig(
-        encoder=encoder, threshold=0.32, metrics={"accuracy": 0.78}, base_model="x/y"
-    )
-    config.save_pretrained(tmp_path)
-    loaded = PartitionClassifierConfig.from_pretrained(tmp_path)
-    assert loaded.encoder.model_type == "modernbert" and loaded.encoder.hidden_size == 32
-    assert (loaded.threshold, loaded.metrics, loaded.base_model) == (0.32, {"accuracy": 0.78}, "x/y")
-
-
-def test_last_token_pooling_backbone_gets_the_pad_id_for_batching(tmp_path, causal_tokenizer):
-    model, tokenizer = tiny_sequence_classifier("qwen3", tokenizer=causal_tokenizer)
-    model.config.pad_token_id = None  # as in checkpoints saved without one
-    model.save_pretrained(tmp_path)
-    tokenizer.save_pretrained(tmp_path)
-    clf = PartitionClassifier.from_pretrained(tmp_path)
-    assert clf.backbone.config.pad_token_id == tokenizer.pad_token_id
-    batched = clf.predict_proba(PAIRS, batch_size=4)
-    single = [clf.predict_proba([pair])[0] for pair in PAIRS]
-    assert torch.allclose(torch.tensor(batched), torch.tensor(single), atol=1e-5)
+def test_settings_round_trip_through_the_config_dict_and_reject_unknown_keys():
+    settings = ClassifierSettings(threshold=0.32, metrics={"accuracy": 0.78}, base_model="x/y")
+    assert ClassifierSettings.from_dict(settings.to_dict()) == settings
+    assert "training_data" not in settings.to_dict()  # unset metadata is left out
+    with pytest.raises(ValueError, match=r"unknown setting\(s\) \['pooling'\]"):
+        ClassifierSettings.from_dict({"threshold": 0.5, "pooling": "mean"})
+    assert settings.replace(pair_template="{a}{b}").pair_layout == "template"

@@ -9,8 +9,8 @@ from types import SimpleNamespace
 import pytest
 import yaml
 
-from darling.partition.classifier import PartitionClassifier, PartitionClassifierCardData
-from darling.testing import minilm_path, tiny_sequence_classifier
+from darling.classifier import PartitionClassifier, PartitionClassifierCardData
+from darling.tiny_models import minilm_path, tiny_sequence_classifier
 
 
 @pytest.fixture(scope="module")

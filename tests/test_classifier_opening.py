@@ -9,13 +9,13 @@ import pytest
 import torch
 
 from conftest import tiny_bert_config
-from darling.partition.classifier import (
+from darling.classifier import (
     BiEncoderHead,
     PartitionClassifier,
     PartitionClassifierConfig,
     train_bi_encoder_head,
 )
-from darling.partition.classifier.training import roc_auc
+from darling.classifier.training import roc_auc
 
 OPENINGS = [
     "Here is a list of ideas for you",

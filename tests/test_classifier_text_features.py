@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from conftest import tiny_bert_config
-from darling.partition.classifier import (
+from darling.classifier import (
     FORMAT_FEATURES,
     SIMILARITY_FEATURES,
     TEXT_FEATURES,
@@ -20,9 +20,9 @@ from darling.partition.classifier import (
     pad_batch,
     train_bi_encoder_head,
 )
-from darling.partition.classifier.head_training import head_probabilities
-from darling.partition.classifier.text_features import analyze
-from darling.partition.classifier.training import (
+from darling.classifier.head_training import head_probabilities
+from darling.classifier.text_features import analyze
+from darling.classifier.training import (
     PartitionClassifierTrainer,
     PartitionClassifierTrainingArguments,
     roc_auc,
@@ -129,7 +129,7 @@ def test_rare_shared_words_weigh_more_than_common_ones():
 
 
 def test_text_statistics_are_cached_per_process_and_can_be_cleared():
-    from darling.partition.classifier import text_features
+    from darling.classifier import text_features
 
     featurizer = TextFeatures(["word_jaccard"], buckets=2**10)
     first = featurizer.analyze(["cached text"])["cached text"]
@@ -320,7 +320,7 @@ def test_head_training_rejects_bad_input(encoder_tokenizer, cross_clf):
 
 @pytest.fixture
 def cross_clf():
-    from darling.testing import tiny_sequence_classifier
+    from darling.tiny_models import tiny_sequence_classifier
 
     backbone, tokenizer = tiny_sequence_classifier("bert", hidden_size=16, num_layers=1)
     config = PartitionClassifierConfig(encoder=backbone.config, max_tokens_per_text=32)
@@ -451,7 +451,7 @@ def test_cascade_replay_benchmark_replays_noveltybench_decisions(tmp_path, capsy
     groups, partitions = module.load(data)
     judge = module.ReplayJudge(groups, partitions)
     # Greedy with the replayed answers gives back NoveltyBench's partitions.
-    from darling.partition import partition_groups
+    from darling.partitioning import partition_groups
 
     assert [r.labels for r in partition_groups(groups, judge, mode="greedy")] == partitions
     out_file = tmp_path / "replay.json"

@@ -17,8 +17,8 @@ from datasets import Dataset
 from transformers import BertConfig, TrainerCallback
 
 from conftest import NOVELTYBENCH, REPO_ROOT, requires_shared_data
-from darling.partition.classifier import PartitionClassifier, PartitionClassifierConfig
-from darling.partition.classifier.training import (
+from darling.classifier import PartitionClassifier, PartitionClassifierConfig
+from darling.classifier.training import (
     PartitionClassifierTrainer,
     PartitionClassifierTrainingArguments,
     balanced_accuracy,
@@ -33,7 +33,7 @@ from darling.partition.classifier.training import (
     split_pairs,
     weighted_cross_entropy,
 )
-from darling.testing import tiny_sequence_classifier
+from darling.tiny_models import tiny_sequence_classifier
 
 PAIRS = [
     ("the cat sat on the mat", "a cat sat on a mat", 1),

@@ -51,7 +51,7 @@ def test_train_classifier_smoke_run_saves_a_loadable_classifier(tmp_path):
 
 def test_train_classifier_head_only_recipe_saves_fitted_text_features(tmp_path):
     from darling import PartitionClassifier
-    from darling.partition.classifier import TEXT_FEATURES
+    from darling.classifier import TEXT_FEATURES
 
     out = tmp_path / "clf"
     argv = ["train-classifier", "--smoke", "--architecture", "bi_encoder", "--text_features", "all"]
@@ -198,7 +198,7 @@ def test_bad_k_list_is_an_argparse_error(capsys):
 
 @pytest.fixture(scope="module")
 def classifier_dir(tmp_path_factory):
-    from darling.testing import tiny_sequence_classifier
+    from darling.tiny_models import tiny_sequence_classifier
 
     model, tokenizer = tiny_sequence_classifier("bert", hidden_size=32, num_layers=1)
     path = tmp_path_factory.mktemp("classifier")
@@ -216,7 +216,7 @@ LONG_TEXTS = [
 
 
 def test_partition_with_a_classifier_path_matches_the_classifier(tmp_path, classifier_dir, capsys):
-    from darling.partition.classifier import PartitionClassifier
+    from darling.classifier import PartitionClassifier
 
     source = _write_jsonl(
         tmp_path / "in.jsonl", [{"generations": LONG_TEXTS}, {"generations": LONG_TEXTS[::-1]}]

@@ -128,9 +128,9 @@ def test_extract_snippets_finds_fenced_and_indented_python_blocks(tmp_path):
 
 
 def test_check_darling_imports_reports_names_that_do_not_exist():
-    source = "from darling.partition import partition, no_such_name\nimport darling.no_such_module\n"
+    source = "from darling.partitioning import partition, no_such_name\nimport darling.no_such_module\n"
     assert check_darling_imports(source, "example") == [
-        "darling.partition.no_such_name",
+        "darling.partitioning.no_such_name",
         "darling.no_such_module",
     ]
     assert check_darling_imports("from darling import partition\nimport os\n", "example") == []

@@ -8,7 +8,7 @@ import pytest
 
 from darling.evaluation import JsonlError, load_judge, read_jsonl
 from darling.evaluation.io import append_jsonl, decode_field, get_list_field, recover_jsonl
-from darling.partition import EmbeddingJudge, ExactMatchJudge, LexicalJudge
+from darling.partitioning import EmbeddingJudge, ExactMatchJudge, LexicalJudge
 
 
 def test_read_jsonl_names_the_malformed_line(tmp_path):
@@ -59,7 +59,7 @@ def test_load_judge_builds_each_kind():
 
 
 def test_load_judge_embedding_with_a_local_model():
-    from darling.testing import minilm_path
+    from darling.tiny_models import minilm_path
 
     judge = load_judge(f"embedding:{minilm_path()}", threshold=0.9)
     assert isinstance(judge, EmbeddingJudge) and judge.threshold == 0.9
@@ -88,7 +88,7 @@ def test_metrics_path_rejects_unknown_names():
 def minilm():
     from sentence_transformers import SentenceTransformer
 
-    from darling.testing import minilm_path
+    from darling.tiny_models import minilm_path
 
     return SentenceTransformer(minilm_path())
 

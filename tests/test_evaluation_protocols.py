@@ -84,7 +84,7 @@ def test_darling_summary_adds_mean_quality_and_warns_on_credited_scores():
 
 
 def _save_classifier(tmp_path_factory, arch: str) -> str:
-    from darling.testing import tiny_sequence_classifier
+    from darling.tiny_models import tiny_sequence_classifier
 
     model, tokenizer = tiny_sequence_classifier(arch, hidden_size=32, num_layers=1)
     path = tmp_path_factory.mktemp(arch)

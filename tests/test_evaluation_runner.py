@@ -15,7 +15,7 @@ PROMPTS = ["What is 2+2?", "Name a color.", "Tell a joke.", "Say hi.", "Count to
 
 @pytest.fixture(scope="module")
 def policy_dir(tmp_path_factory):
-    from darling.testing import tiny_causal_lm
+    from darling.tiny_models import tiny_causal_lm
 
     model, tokenizer = tiny_causal_lm(hidden_size=32, num_layers=1)
     path = tmp_path_factory.mktemp("policy")

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from darling.partition import ScoreJudge
+from darling.partitioning import ScoreJudge
 from darling.rewards import DiversityRewardFunction, NGramDiversityReward
 from darling.trainer import fuse_rewards, group_advantages
 

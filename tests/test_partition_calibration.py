@@ -6,7 +6,7 @@ import zlib
 
 import pytest
 
-from darling.partition import (
+from darling.partitioning import (
     CascadeCalibration,
     CascadeJudge,
     ExactMatchJudge,

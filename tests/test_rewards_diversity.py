@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from darling.partition import CallableJudge, ExactMatchJudge, LexicalJudge, diversity_scores, partition
+from darling.partitioning import CallableJudge, ExactMatchJudge, LexicalJudge, diversity_scores, partition
 from darling.rewards import DiversityRewardFunction
 from darling.rewards import distributed as dist_helpers
 
@@ -452,8 +452,8 @@ def test_without_gathering_a_split_group_is_scored_wrongly(monkeypatch):
 
 
 def test_from_pretrained_loads_a_local_partition_classifier(tmp_path, encoder_tokenizer):
-    from darling.partition.classifier import ClassifierJudge, PartitionClassifier
-    from darling.testing import tiny_sequence_classifier
+    from darling.classifier import ClassifierJudge, PartitionClassifier
+    from darling.tiny_models import tiny_sequence_classifier
 
     model, tokenizer = tiny_sequence_classifier("bert", tokenizer=encoder_tokenizer)
     model.save_pretrained(tmp_path)

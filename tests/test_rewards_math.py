@@ -88,3 +88,22 @@ def test_works_outside_the_main_thread():
     thread.join(timeout=60)
     assert not errors, errors
     assert results == [[1.0, 0.0]]
+
+
+@pytest.mark.parametrize(
+    ("completion", "gold", "expected"),
+    [
+        # A bare LaTeX gold answer is read whole, not as its first number (DeepScaleR's gold answers are bare).
+        ("\\boxed{1024}", "2^{10}", 1.0),
+        ("\\boxed{2}", "2^{10}", 0.0),
+        ("\\boxed{3\\sqrt{2}}", "3\\sqrt{2}", 1.0),
+        ("\\boxed{3}", "3\\sqrt{2}", 0.0),
+        ("\\boxed{x^2+1}", "1+x^{2}", 1.0),
+        ("\\boxed{1}", "1+x^{2}", 0.0),
+        # Solutions and prose still parse as they are.
+        ("\\boxed{5}", "The final answer is 5", 1.0),
+        ("\\boxed{7}", "Solution: we get $\\boxed{7}$", 1.0),
+    ],
+)
+def test_bare_latex_gold_answers_are_parsed_whole(completion, gold, expected):
+    assert verify_math_answer(completion, gold) == expected

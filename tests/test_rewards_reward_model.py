@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from darling.rewards import RewardModelReward
-from darling.testing import tiny_sequence_classifier
+from darling.tiny_models import tiny_sequence_classifier
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +116,7 @@ ATHENE_COMPLETIONS = [
 
 @pytest.fixture(scope="module")
 def athene_dir(tmp_path_factory):
-    from darling.testing import save_tiny_athene_reward_model
+    from darling.tiny_models import save_tiny_athene_reward_model
 
     # A directory name that says nothing about the format: detection reads the checkpoint.
     return save_tiny_athene_reward_model(str(tmp_path_factory.mktemp("athene") / "some-reward-model"))
@@ -230,7 +230,7 @@ def test_athene_forward_needs_a_cls_token(athene_dir):
 
 
 def test_sharded_athene_checkpoint_is_detected_from_its_index(tmp_path):
-    from darling.testing import save_tiny_athene_reward_model
+    from darling.tiny_models import save_tiny_athene_reward_model
 
     single = save_tiny_athene_reward_model(str(tmp_path / "one"), seed=1)
     sharded = save_tiny_athene_reward_model(str(tmp_path / "two"), seed=1, num_shards=2)

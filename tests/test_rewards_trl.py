@@ -9,9 +9,9 @@ pytest.importorskip("trl")
 from datasets import Dataset
 from trl import GRPOConfig, GRPOTrainer, RLOOConfig, RLOOTrainer
 
-from darling.partition import LexicalJudge
+from darling.partitioning import LexicalJudge
 from darling.rewards import DiversityRewardFunction, NGramDiversityReward
-from darling.testing import tiny_causal_lm
+from darling.tiny_models import tiny_causal_lm
 
 
 class LengthReward:

@@ -7,9 +7,9 @@ import warnings
 import pytest
 from datasets import Dataset
 
-from darling.partition import CallableJudge, ExactMatchJudge
+from darling.partitioning import CallableJudge, ExactMatchJudge
 from darling.rewards import DiversityRewardFunction
-from darling.testing import tiny_causal_lm
+from darling.tiny_models import tiny_causal_lm
 from darling.trainer import DarlingConfig, DarlingGRPOTrainer
 
 PROMPTS = ["Tell me a story", "What is two plus three", "Name a coffee shop", "Paris is the capital of"]

@@ -33,7 +33,7 @@ class LengthQuality:
 
 
 def _diversity_reward():
-    from darling.partition import CallableJudge
+    from darling.partitioning import CallableJudge
     from darling.rewards import DiversityRewardFunction
 
     return DiversityRewardFunction(judge=CallableJudge(length_class, short_text_rule="off"), floor=FLOOR)
@@ -44,7 +44,7 @@ def _worker(out_dir: str) -> None:
     from accelerate.utils import gather_object
     from datasets import Dataset
 
-    from darling.testing import tiny_causal_lm
+    from darling.tiny_models import tiny_causal_lm
     from darling.trainer import DarlingConfig, DarlingGRPOTrainer
 
     class RecordingTrainer(DarlingGRPOTrainer):

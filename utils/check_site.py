@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
-DEFAULT_PAGES = ("", "concepts/", "guides/hub/", "reference/darling/partition/algorithms/")
+DEFAULT_PAGES = ("", "concepts/", "guides/hub/", "reference/darling/partitioning/algorithms/")
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 CHROMIUM_FLAGS = (
     "--headless",

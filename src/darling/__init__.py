@@ -2,66 +2,69 @@
 
 The four public pieces, each usable on its own:
 
-- :class:`PartitionClassifier` (with :class:`PartitionClassifierConfig`): a pretrained-style hub model
-  that says whether two texts are semantically equivalent, and partitions groups of texts.
-- :class:`DiversityRewardFunction`: a TRL reward function giving each rollout DARLING's diversity.
-- :class:`DarlingConfig` and :class:`DarlingGRPOTrainer`: GRPO with quality x diversity rewards.
-- :mod:`darling.evaluation`: pass@k, NoveltyBench metrics and other diversity measures.
+- :class:`PartitionClassifier`: a plain sequence-classification checkpoint that says whether two
+  texts are semantically equivalent, and partitions groups of texts (:mod:`darling.classifier`).
+- :class:`DiversityRewardFunction`: a TRL reward function giving each rollout DARLING's diversity
+  (:mod:`darling.rewards`).
+- :class:`DarlingConfig` and :class:`DarlingGRPOTrainer`: GRPO with quality x diversity rewards
+  (:mod:`darling.trainer`).
+- :mod:`darling.evaluation`: pass@k, maj@k, NoveltyBench metrics and other diversity measures.
 
-``darling.partition`` is both the partition subpackage and callable as the partition function:
-``darling.partition(texts, judge, mode="all_pairs")``.
+:func:`partition` (from :mod:`darling.partitioning`) groups texts with any judge. Importing
+``darling`` is cheap: each piece (and torch, transformers, TRL behind it) is imported on first use.
 """
 
-from darling import partition
-from darling.evaluation import mean_pass_at_k, noveltybench_summary, pass_at_k
-from darling.partition import (
-    CallableJudge,
-    CascadeJudge,
-    EmbeddingJudge,
-    ExactMatchJudge,
-    Judge,
-    LexicalJudge,
-    PartitionResult,
-    ScoreJudge,
-    as_judge,
-    diversity_scores,
-    partition_groups,
-)
-from darling.partition.classifier import ClassifierJudge, PartitionClassifier, PartitionClassifierConfig
-from darling.rewards import (
-    DiversityRewardFunction,
-    MathAccuracyReward,
-    NGramDiversityReward,
-    RewardModelReward,
-)
-from darling.trainer import DarlingConfig, DarlingGRPOTrainer
+from __future__ import annotations
 
-__version__ = "0.1.0"
+from typing import TYPE_CHECKING
+
+from darling._lazy import lazy_exports
+
+__version__ = "0.2.0"
+
+# Public name -> the module that defines it; imported on first access (PEP 562).
+_EXPORTS: dict[str, str] = {
+    "PartitionClassifier": "darling.classifier",
+    "DiversityRewardFunction": "darling.rewards",
+    "NGramDiversityReward": "darling.rewards",
+    "MathAccuracyReward": "darling.rewards",
+    "RewardModelReward": "darling.rewards",
+    "DarlingConfig": "darling.trainer",
+    "DarlingGRPOTrainer": "darling.trainer",
+    "EmbeddingJudge": "darling.partitioning",
+    "LexicalJudge": "darling.partitioning",
+    "partition": "darling.partitioning",
+    "diversity_scores": "darling.partitioning",
+    "pass_at_k": "darling.evaluation",
+}
 
 __all__ = [
-    "CallableJudge",
-    "CascadeJudge",
-    "ClassifierJudge",
     "DarlingConfig",
     "DarlingGRPOTrainer",
     "DiversityRewardFunction",
     "EmbeddingJudge",
-    "ExactMatchJudge",
-    "Judge",
     "LexicalJudge",
     "MathAccuracyReward",
     "NGramDiversityReward",
     "PartitionClassifier",
-    "PartitionClassifierConfig",
-    "PartitionResult",
     "RewardModelReward",
-    "ScoreJudge",
     "__version__",
-    "as_judge",
     "diversity_scores",
-    "mean_pass_at_k",
-    "noveltybench_summary",
     "partition",
-    "partition_groups",
     "pass_at_k",
 ]
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from darling.classifier import PartitionClassifier
+    from darling.evaluation import pass_at_k
+    from darling.partitioning import EmbeddingJudge, LexicalJudge, diversity_scores, partition
+    from darling.rewards import (
+        DiversityRewardFunction,
+        MathAccuracyReward,
+        NGramDiversityReward,
+        RewardModelReward,
+    )
+    from darling.trainer import DarlingConfig, DarlingGRPOTrainer
+
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

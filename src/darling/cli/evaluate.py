@@ -8,7 +8,7 @@ from darling.cli._common import JUDGE_HELP, add_protocol_arguments, float_list, 
 from darling.evaluation.generation import BACKENDS
 from darling.evaluation.majority import DEFAULT_RESAMPLES
 from darling.evaluation.runner import SAMPLES_FILE, SUMMARY_FILE, TASKS, EvaluationConfig, run_evaluation
-from darling.partition import PARTITION_MODES
+from darling.partitioning import PARTITION_MODES
 
 EXAMPLES = """\
   # pass@k on AIME25 with the paper's sampling settings (256 samples, temperature 0.6, top-p 0.95)

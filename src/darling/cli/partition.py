@@ -12,7 +12,7 @@ from darling.cli._common import JUDGE_HELP, add_protocol_arguments, new_parser
 from darling.evaluation.io import check_file, get_list_field, iter_jsonl
 from darling.evaluation.judge_spec import load_judge
 from darling.evaluation.novelty import check_patience, check_protocol, noveltybench_metrics
-from darling.partition import PARTITION_MODES, diversity_scores, partition_groups
+from darling.partitioning import PARTITION_MODES, diversity_scores, partition_groups
 
 EXAMPLES = """\
   # one JSON object a line, each with a list of generations (NoveltyBench's format works as is)

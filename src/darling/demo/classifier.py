@@ -62,8 +62,8 @@ def train_task_classifier(
     Returns:
         The trained :class:`~darling.PartitionClassifier`; its dev metrics are in ``config.metrics``.
     """
-    from darling.partition.classifier import PartitionClassifier
-    from darling.partition.classifier.training import (
+    from darling.classifier import PartitionClassifier
+    from darling.classifier.training import (
         PartitionClassifierTrainer,
         PartitionClassifierTrainingArguments,
     )
@@ -71,13 +71,13 @@ def train_task_classifier(
     encoder = None
     if not fast:
         try:
-            from darling.testing import minilm_path
+            from darling.tiny_models import minilm_path
 
             encoder = minilm_path()
         except ImportError:
             encoder = None
     if encoder is None:
-        from darling.testing import tiny_sequence_classifier, train_tiny_tokenizer
+        from darling.tiny_models import tiny_sequence_classifier, train_tiny_tokenizer
 
         corpus = [row["generation_0"] for row in task_pairs(task, 200, seed)]
         backbone, tokenizer = tiny_sequence_classifier(

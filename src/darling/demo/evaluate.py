@@ -13,7 +13,7 @@ import torch
 from darling.demo.policy import sample
 from darling.demo.task import CanonicalFormJudge, SumTask
 from darling.evaluation.passk import pass_at_k
-from darling.partition import CallableJudge, partition
+from darling.partitioning import CallableJudge, partition
 
 NOVELTYBENCH_K = 10
 

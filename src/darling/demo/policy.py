@@ -59,7 +59,7 @@ def build_policy(seed: int, hidden_size: int = 64, num_layers: int = 2):
     Returns:
         ``(model, tokenizer)``.
     """
-    from darling.testing import tiny_causal_lm
+    from darling.tiny_models import tiny_causal_lm
 
     model, tokenizer = tiny_causal_lm(
         char_tokenizer(), hidden_size=hidden_size, num_layers=num_layers, seed=seed

@@ -259,7 +259,7 @@ class _StepProgress(TrainerCallback):
 
 def rule_judge(task: SumTask):
     """The default judge: equal canonical forms (the short-text rule is off; the form is exact)."""
-    from darling.partition import CallableJudge
+    from darling.partitioning import CallableJudge
 
     return CallableJudge(CanonicalFormJudge(task), short_text_rule="off")
 

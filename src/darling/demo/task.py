@@ -126,7 +126,7 @@ def _valid_answers(target: int, min_terms: int, max_terms: int) -> tuple[str, ..
 class CanonicalFormJudge:
     """A picklable ``(a, b) -> bool`` callable: two answers are the same when their canonical forms are.
 
-    Wrap it in :class:`darling.partition.CallableJudge` to use it as a judge.
+    Wrap it in :class:`darling.partitioning.CallableJudge` to use it as a judge.
 
     Args:
         task: The task whose canonical form to compare.

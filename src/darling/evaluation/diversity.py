@@ -17,8 +17,8 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from darling.partition import diversity_scores
-from darling.partition._validation import check_texts
+from darling.partitioning import diversity_scores
+from darling.partitioning._validation import check_texts
 
 Tokenizer = Callable[[str], Sequence[str]]
 
@@ -142,7 +142,7 @@ def embedding_diversity(texts: Sequence[str], model: Any, batch_size: int = 32) 
     Args:
         texts: The group's generations (at least two).
         model: A ``sentence_transformers.SentenceTransformer``, a model name/path, or an
-            :class:`~darling.partition.EmbeddingJudge`.
+            :class:`~darling.partitioning.EmbeddingJudge`.
         batch_size: Encoding batch size.
 
     Returns:

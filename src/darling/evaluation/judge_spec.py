@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from darling.evaluation.novelty import PROTOCOL_MAX_TOKENS_PER_TEXT, check_protocol
-from darling.partition import EmbeddingJudge, ExactMatchJudge, Judge, LexicalJudge
+from darling.partitioning import EmbeddingJudge, ExactMatchJudge, Judge, LexicalJudge
 
 JUDGE_SPECS: tuple[str, ...] = (
     "classifier:PATH_OR_HUB_ID",
@@ -24,12 +24,12 @@ def load_judge(
 
     Specs:
 
-    - ``classifier:PATH_OR_HUB_ID``: a :class:`~darling.partition.classifier.PartitionClassifier`
+    - ``classifier:PATH_OR_HUB_ID``: a :class:`~darling.classifier.PartitionClassifier`
       (local directory or hub id; its own threshold and per-text token limit unless given).
-    - ``embedding:MODEL``: an :class:`~darling.partition.EmbeddingJudge` with a sentence-transformers
+    - ``embedding:MODEL``: an :class:`~darling.partitioning.EmbeddingJudge` with a sentence-transformers
       model name or path (cosine threshold 0.8 unless given).
-    - ``lexical``: a :class:`~darling.partition.LexicalJudge` (unigram F1 above 0.458 unless given).
-    - ``exact`` / ``normalized``: an :class:`~darling.partition.ExactMatchJudge`, raw or after
+    - ``lexical``: a :class:`~darling.partitioning.LexicalJudge` (unigram F1 above 0.458 unless given).
+    - ``exact`` / ``normalized``: an :class:`~darling.partitioning.ExactMatchJudge`, raw or after
       lower-casing and dropping punctuation.
 
     Args:
@@ -41,7 +41,7 @@ def load_judge(
             Other judges read whole texts and ignore it.
 
     Returns:
-        A :class:`~darling.partition.Judge`.
+        A :class:`~darling.partitioning.Judge`.
 
     Raises:
         ValueError: For an unknown spec or protocol, a threshold on a judge without one, or a
@@ -84,7 +84,7 @@ def load_judge(
             raise ValueError(
                 "Judge 'classifier' needs a path or hub id: classifier:dogtooth/similarity-classifier-f168-hf."
             )
-        from darling.partition.classifier import PartitionClassifier
+        from darling.classifier import PartitionClassifier
 
         if max_tokens_per_text is None and protocol is not None:
             max_tokens_per_text = PROTOCOL_MAX_TOKENS_PER_TEXT[protocol]

@@ -10,7 +10,7 @@ from darling.evaluation.diversity import darling_diversity, distinct_n, embeddin
 from darling.evaluation.majority import answer_classes, extract_answer, mean_maj_at_k
 from darling.evaluation.novelty import PROTOCOL_MAX_TOKENS_PER_TEXT, noveltybench_metrics
 from darling.evaluation.passk import mean_pass_at_k
-from darling.partition import diversity_scores
+from darling.partitioning import diversity_scores
 
 if TYPE_CHECKING:
     from darling.evaluation.runner import EvaluationConfig

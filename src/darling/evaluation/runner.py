@@ -26,7 +26,7 @@ from darling.evaluation.majority import DEFAULT_RESAMPLES, extract_answer
 from darling.evaluation.novelty import check_patience
 from darling.evaluation.plots import plot_distinct_histogram, plot_pass_at_k
 from darling.evaluation.records import make_record, summarize
-from darling.partition import PARTITION_MODES, partition_groups
+from darling.partitioning import check_mode, partition_groups
 
 TASKS: tuple[str, ...] = ("math", "open")
 SAMPLES_FILE = "samples.jsonl"
@@ -131,10 +131,7 @@ class EvaluationConfig:
             raise ValueError(f"Unknown task {self.task!r}; choose one of {', '.join(TASKS)}.")
         if self.backend not in BACKENDS:
             raise ValueError(f"Unknown backend {self.backend!r}; choose one of {', '.join(BACKENDS)}.")
-        if self.partition_mode not in PARTITION_MODES:
-            raise ValueError(
-                f"Unknown partition mode {self.partition_mode!r}; choose {', '.join(PARTITION_MODES)}."
-            )
+        check_mode(self.partition_mode)
         check_patience(self.patience, self.noveltybench_protocol)  # also checks the protocol
         if self.maj_resamples < 0:
             raise ValueError(

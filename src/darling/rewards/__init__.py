@@ -4,16 +4,24 @@ Quality comes from a verifier (math) or a reward model, scalar-head or Athene-st
 
 Every reward function here follows TRL's protocol (called with ``prompts``, ``completions`` and
 keyword arguments, returns one float per completion), is picklable and has a ``__name__`` that TRL
-names its metrics after.
+names its metrics after. The reward-model pieces (torch, transformers) are imported on first use.
 """
 
+from darling._lazy import lazy_exports
 from darling.rewards._groups import completion_text, completion_texts, group_bounds
-from darling.rewards.athene import AtheneRewardModel
 from darling.rewards.distributed import gather_rows, local_slice
 from darling.rewards.diversity import DiversityRewardFunction
 from darling.rewards.math import MathAccuracyReward, verify_math_answer
 from darling.rewards.ngram import NGramDiversityReward, ngram_novelty
-from darling.rewards.reward_model import RewardModelReward, load_reward_model
+
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "AtheneRewardModel": "darling.rewards.athene",
+        "RewardModelReward": "darling.rewards.reward_model",
+        "load_reward_model": "darling.rewards.reward_model",
+    },
+)
 
 __all__ = [
     "AtheneRewardModel",

@@ -11,38 +11,33 @@ The function follows TRL's reward-function protocol, so it works with any TRL tr
 
 from __future__ import annotations
 
-import inspect
 import math
+import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from darling.partition.algorithms import PARTITION_MODES, diversity_scores, partition_groups
-from darling.partition.judges import as_judge
-from darling.partition.shortcut import check_short_text_rule
+from darling.partitioning.algorithms import check_mode, diversity_scores, partition_groups
+from darling.partitioning.judges import as_judge
+from darling.partitioning.shortcut import check_short_text_rule
 from darling.rewards._groups import completion_texts, group_bounds, overlapping_groups
 from darling.rewards.distributed import gather_for_groups
 
 METRIC_PREFIX = "darling/"
 
 
-def _load_classifier(path_or_hub_id: str, **kwargs: Any):
-    # Imported lazily: the classifier pulls in transformers models, judges do not.
-    from darling.partition.classifier import PartitionClassifier
-
-    return PartitionClassifier.from_pretrained(path_or_hub_id, **kwargs)
-
-
 def _classifier_judge(classifier: Any, batch_size: int):
-    """The classifier's judge, with our prediction batch size when its ``as_judge`` takes one."""
-    method = getattr(classifier, "as_judge", None)
-    if callable(method):
-        try:
-            takes_batch_size = "batch_size" in inspect.signature(method).parameters
-        except (TypeError, ValueError):
-            takes_batch_size = False
-        if takes_batch_size:
-            return method(batch_size=batch_size)
-    return as_judge(classifier)
+    """The judge of a partition classifier (loaded first when given as a path or hub id)."""
+    if isinstance(classifier, (str, os.PathLike)):
+        # Imported here: the classifier pulls in transformers, the rest of this module does not.
+        from darling.classifier import PartitionClassifier
+
+        classifier = PartitionClassifier.from_pretrained(classifier)
+    if not callable(getattr(classifier, "as_judge", None)):
+        raise TypeError(
+            f"`classifier` must be a PartitionClassifier or its path/hub id, got {type(classifier).__name__}; pass "
+            "other judges (a callable, a SentenceTransformer, a darling Judge) as `judge=`."
+        )
+    return classifier, classifier.as_judge(batch_size=batch_size)
 
 
 class DiversityRewardFunction:
@@ -57,13 +52,14 @@ class DiversityRewardFunction:
     Args:
         classifier: A :class:`~darling.PartitionClassifier`, or a local path or hub id to load one
             from. Give this or ``judge``.
-        judge: Anything :func:`darling.partition.as_judge` accepts (a judge, a callable
+        judge: Anything :func:`darling.partitioning.as_judge` accepts (a judge, a callable
             ``(a, b) -> bool``, a ``SentenceTransformer``). Give this or ``classifier``.
         mode: ``"all_pairs"`` (union-find over all pairs, DARLING training) or ``"greedy"``
             (NoveltyBench).
         floor: Lower bound of every diversity score (the official code uses 0.1, so an
             all-equivalent group still passes a small quality signal).
-        short_text_rule: ``"overlap"``, ``"exact"``, ``"off"``, or ``None`` for the judge's own.
+        short_text_rule: How pairs of texts of at most 5 words are settled before the judge:
+            ``"overlap"`` (the official rule), ``"exact"``, ``"off"``, or ``None`` for the judge's own.
         num_generations: Rollouts per prompt. ``None`` treats runs of consecutive equal prompts as
             groups; a dataset that repeats a prompt back-to-back then merges two groups, so pass the
             trainer's ``num_generations`` when you can (``DarlingGRPOTrainer`` sets it itself).
@@ -76,14 +72,14 @@ class DiversityRewardFunction:
         correctness_threshold: See ``correctness_reward``.
         gather: Gather rollouts across processes before scoring (needed whenever a group can be
             split between processes; turn off only if every process holds whole groups).
-        batch_size: Pairs per classifier forward pass (passed to the classifier's ``as_judge``).
+        batch_size: Pairs per classifier forward pass (with ``classifier``).
 
     Raises:
         ValueError: If both or neither of ``classifier`` and ``judge`` are given, or a setting is
             out of range.
 
     Example:
-        >>> from darling.partition import ExactMatchJudge
+        >>> from darling.partitioning import ExactMatchJudge
         >>> reward = DiversityRewardFunction(judge=ExactMatchJudge(), num_generations=4)
         >>> reward(prompts=["p"] * 4, completions=["a cat", "a cat", "a dog", "a bird"])
         [0.6666666666666666, 0.6666666666666666, 1.0, 1.0]
@@ -100,6 +96,7 @@ class DiversityRewardFunction:
         self,
         classifier: Any = None,
         judge: Any = None,
+        *,
         mode: str = "all_pairs",
         floor: float = 0.1,
         short_text_rule: str | None = None,
@@ -113,15 +110,11 @@ class DiversityRewardFunction:
             raise ValueError(
                 "DiversityRewardFunction needs exactly one of `classifier` (a PartitionClassifier or its "
                 "path/hub id, e.g. DiversityRewardFunction.from_pretrained('dogtooth/similarity-classifier-f168-hf')) "
-                "or `judge` (e.g. judge=darling.partition.EmbeddingJudge()); got "
+                "or `judge` (e.g. judge=darling.EmbeddingJudge('minilm')); got "
                 + ("both." if classifier is not None else "neither.")
             )
-        if mode not in PARTITION_MODES:
-            raise ValueError(f"Unknown partition mode {mode!r}; choose one of {', '.join(PARTITION_MODES)}.")
         if not 0.0 <= floor <= 1.0:
             raise ValueError(f"`floor` must be in [0, 1], got {floor}.")
-        if short_text_rule is not None:
-            check_short_text_rule(short_text_rule)
         if num_generations is not None and (
             isinstance(num_generations, bool) or not isinstance(num_generations, int) or num_generations < 1
         ):
@@ -132,19 +125,15 @@ class DiversityRewardFunction:
             )
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"`batch_size` must be a positive int, got {batch_size!r}.")
-        self.classifier_id: str | None = None
-        if isinstance(classifier, str):
-            self.classifier_id = classifier
-            classifier = _load_classifier(classifier)
-        elif classifier is not None:
-            self.classifier_id = getattr(classifier, "name_or_path", None) or getattr(
-                getattr(classifier, "config", None), "_name_or_path", None
-            )
-        self.classifier = classifier
-        self.judge = _classifier_judge(classifier, batch_size) if classifier is not None else as_judge(judge)
-        self.mode = mode
+        self.classifier = None
+        if classifier is not None:
+            self.classifier, self.judge = _classifier_judge(classifier, batch_size)
+        else:
+            self.judge = as_judge(judge)
+        self.classifier_id: str | None = getattr(self.classifier, "name_or_path", None) or None
+        self.mode = check_mode(mode)
         self.floor = float(floor)
-        self.short_text_rule = short_text_rule
+        self.short_text_rule = None if short_text_rule is None else check_short_text_rule(short_text_rule)
         self.num_generations = num_generations
         self.correctness_reward = correctness_reward
         self.correctness_threshold = float(correctness_threshold)
@@ -153,29 +142,37 @@ class DiversityRewardFunction:
         self.last_stats: dict[str, float] = {}
 
     @classmethod
-    def from_pretrained(cls, path_or_hub_id: str, **kwargs: Any) -> DiversityRewardFunction:
+    def from_pretrained(
+        cls,
+        path_or_hub_id: str | os.PathLike,
+        *,
+        threshold: float | None = None,
+        model_kwargs: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> DiversityRewardFunction:
         """Builds the reward function around a :class:`~darling.PartitionClassifier` loaded from disk or a hub.
 
         Args:
-            path_or_hub_id: Local directory or hub id of a saved partition classifier.
-            **kwargs: Arguments of :class:`DiversityRewardFunction` (``mode``, ``floor``, ...); any
-                other keyword goes to ``PartitionClassifier.from_pretrained`` (e.g. ``threshold``).
+            path_or_hub_id: Local directory or hub id of a partition classifier.
+            threshold: Overrides the classifier's decision threshold.
+            model_kwargs: Passed to ``PartitionClassifier.from_pretrained`` (``dtype``, ``device_map``, ...).
+            **kwargs: Arguments of :class:`DiversityRewardFunction` (``mode``, ``floor``, ``batch_size``, ...).
 
         Returns:
             The reward function.
 
         Example:
             ```python
-            reward = DiversityRewardFunction.from_pretrained("dogtooth/similarity-classifier-f168-hf")
+            # doc: no-run
+            reward = DiversityRewardFunction.from_pretrained("dogtooth/similarity-classifier-f168-hf", floor=0.1)
             ```
         """
-        own = set(inspect.signature(cls.__init__).parameters) - {"self", "classifier", "judge"}
-        reward_kwargs = {k: v for k, v in kwargs.items() if k in own}
-        classifier_kwargs = {k: v for k, v in kwargs.items() if k not in own}
-        classifier = _load_classifier(path_or_hub_id, **classifier_kwargs)
-        reward = cls(classifier=classifier, **reward_kwargs)
-        reward.classifier_id = path_or_hub_id
-        return reward
+        from darling.classifier import PartitionClassifier
+
+        classifier = PartitionClassifier.from_pretrained(
+            path_or_hub_id, threshold=threshold, **(model_kwargs or {})
+        )
+        return cls(classifier=classifier, **kwargs)
 
     def _correct_flags(self, prompts, completions, completion_ids, kwargs) -> list[bool]:
         # The correctness function's own logging is left to its own reward-function slot.
@@ -268,7 +265,7 @@ class DiversityRewardFunction:
             One list of scores per group. Also sets :attr:`last_stats`.
 
         Example:
-            >>> from darling.partition import ExactMatchJudge
+            >>> from darling.partitioning import ExactMatchJudge
             >>> reward = DiversityRewardFunction(judge=ExactMatchJudge(), floor=0.1)
             >>> reward.score_groups([["a", "a"], ["x", "y", "x"]])
             [[0.1, 0.1], [0.5, 1.0, 0.5]]

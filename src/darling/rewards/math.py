@@ -18,6 +18,8 @@ from darling.rewards._groups import completion_texts
 DEFAULT_ANSWER_COLUMNS: tuple[str, ...] = ("solution", "answer")
 # A bare gold answer worth retrying inside \boxed{}: it has LaTeX or math syntax, not just words.
 _MATHY = re.compile(r"[\\^_{}0-9=+\-*/()\[\]]")
+# A word of prose (not a LaTeX command): three of them make a gold answer a solution text, not a bare answer.
+_PROSE_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}")
 
 
 def _import_math_verify():
@@ -39,17 +41,28 @@ def _timeouts() -> tuple[int | None, int | None]:
 
 
 def parse_gold(gold: str) -> list:
-    """Parses a gold answer: a full solution (``\\boxed{}``/``$...$``) or a bare answer such as ``\\frac{1}{3}``.
+    """Parses a gold answer: a full solution (``\\boxed{}``/``$...$``/prose) or a bare answer such as ``2^{10}``.
+
+    A bare answer is parsed as ``\\boxed{gold}`` first: parsed as it is, math-verify would read only its
+    first number (``2`` from ``2^{10}``, ``3`` from ``3\\sqrt{2}``).
 
     Returns:
         ``math_verify.parse``'s result; empty when the gold answer has no parsable math.
+
+    Example:
+        >>> str(parse_gold("2^{10}")[0])
+        '2**10'
     """
     mv = _import_math_verify()
     parsing_timeout, _ = _timeouts()
-    parsed = mv.parse(gold, parsing_timeout=parsing_timeout)
-    if not parsed and _MATHY.search(gold):
-        parsed = mv.parse("\\boxed{" + gold + "}", parsing_timeout=parsing_timeout)
-    return parsed
+    boxed = "\\boxed{" + gold + "}"
+    bare = _MATHY.search(gold) and "\\boxed" not in gold and "$" not in gold
+    if not bare or len(_PROSE_WORD.findall(gold)) >= 3:
+        parsed = mv.parse(gold, parsing_timeout=parsing_timeout)
+        if not parsed and _MATHY.search(gold):
+            parsed = mv.parse(boxed, parsing_timeout=parsing_timeout)
+        return parsed
+    return mv.parse(boxed, parsing_timeout=parsing_timeout) or mv.parse(gold, parsing_timeout=parsing_timeout)
 
 
 def verify_math_answer(completion: str, gold: str) -> float | None:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 import torch
 from trl import GRPOConfig
 
-from darling.partition.algorithms import PARTITION_MODES
-from darling.partition.shortcut import SHORT_TEXT_RULES
 from darling.trainer.fusion import FUSIONS, NEGATIVE_QUALITY_MODES
 
 
@@ -25,7 +24,7 @@ class DarlingConfig(GRPOConfig):
 
     A `trl.GRPOConfig` that adds the DARLING settings and takes the official recipe's defaults:
     multiplicative fusion of the raw quality, no std normalization of advantages
-    (``scale_rewards="none"``), diversity floor 0.1, ``beta=0.0``, and the optimiser settings of
+    (``scale_rewards="none"``), ``beta=0.0``, and the optimiser settings of
     the official verl scripts (constant learning rate, weight decay 0.01, gradient clipping 1.0).
     Every other field is GRPOConfig's. Only the fields below differ; docs/concepts.md has the
     table of every setting that matters: paper, official code, darling default, how to change it.
@@ -38,10 +37,15 @@ class DarlingConfig(GRPOConfig):
     ``bf16`` defaults to ``True`` when a CUDA or XPU device is present and to ``False`` otherwise
     (GRPOConfig's unconditional ``bf16=True`` fails on CPU-only machines); an explicit value wins.
 
+    The diversity reward's own settings (threshold, partition mode, floor, ...) belong to
+    :class:`~darling.rewards.DiversityRewardFunction`: pass one in ``reward_funcs``, or name a
+    classifier in ``diversity_classifier`` and its settings in ``diversity_kwargs``.
+
     Example:
-        >>> config = DarlingConfig(output_dir="out", use_cpu=True, diversity_classifier="path/to/classifier")
-        >>> config.fusion, config.scale_rewards, config.diversity_floor, config.negative_quality
-        ('multiplicative', 'none', 0.1, 'allow')
+        >>> config = DarlingConfig(output_dir="out", use_cpu=True, diversity_classifier="path/to/classifier",
+        ...                        diversity_kwargs={"threshold": 0.32, "floor": 0.1})
+        >>> config.fusion, config.scale_rewards, config.negative_quality
+        ('multiplicative', 'none', 'allow')
         >>> config.lr_scheduler_type.value, config.weight_decay, config.max_grad_norm
         ('constant', 0.01, 1.0)
     """
@@ -100,31 +104,12 @@ class DarlingConfig(GRPOConfig):
             "(chat, threshold 0.32) or 'dogtooth/qwen3-4b-emb-finetuned-step-70-hf' (math, threshold 0.5)."
         },
     )
-    diversity_threshold: float | None = field(
+    diversity_kwargs: dict | str | None = field(
         default=None,
         metadata={
-            "help": "P(equivalent) threshold of the classifier; None keeps the threshold saved with it. Only used "
-            "when the diversity reward is built from diversity_classifier."
-        },
-    )
-    partition_mode: str = field(
-        default="all_pairs",
-        metadata={
-            "help": "How rollouts are partitioned: 'all_pairs' (every pair judged, classes merged transitively; the "
-            "official training code) or 'greedy' (compare with class heads only; NoveltyBench)."
-        },
-    )
-    diversity_floor: float = field(
-        default=0.1,
-        metadata={
-            "help": "Lower bound of the diversity score, so an all-equivalent group keeps a quality signal."
-        },
-    )
-    short_text_rule: str | None = field(
-        default=None,
-        metadata={
-            "help": "Shortcut for pairs of texts of at most 5 words: 'overlap' (the paper's), 'exact' or 'off'. "
-            "None uses the judge's default."
+            "help": "Keyword arguments of DiversityRewardFunction.from_pretrained for the reward built from "
+            "diversity_classifier, e.g. {'threshold': 0.32, 'mode': 'all_pairs', 'floor': 0.1} (the reward function "
+            "owns and validates them). A JSON string on the command line."
         },
     )
     fusion: str = field(
@@ -156,6 +141,16 @@ class DarlingConfig(GRPOConfig):
         self._check_darling_settings()
 
     def _check_darling_settings(self) -> None:
+        if isinstance(self.diversity_kwargs, str):
+            try:
+                self.diversity_kwargs = json.loads(self.diversity_kwargs)
+            except json.JSONDecodeError as err:
+                raise ValueError(
+                    f"diversity_kwargs must be a JSON object such as '{{\"threshold\": 0.32}}', got "
+                    f"{self.diversity_kwargs!r} ({err})."
+                ) from None
+        if self.diversity_kwargs is not None and not isinstance(self.diversity_kwargs, dict):
+            raise ValueError(f"diversity_kwargs must be a dict, got {type(self.diversity_kwargs).__name__}.")
         if self.fusion not in FUSIONS:
             raise ValueError(
                 f"fusion={self.fusion!r} is not supported; set fusion to one of {', '.join(FUSIONS)}."
@@ -173,24 +168,6 @@ class DarlingConfig(GRPOConfig):
             raise ValueError(
                 f"negative_quality={self.negative_quality!r} is not supported; choose one of "
                 f"{', '.join(NEGATIVE_QUALITY_MODES)}."
-            )
-        if self.partition_mode not in PARTITION_MODES:
-            raise ValueError(
-                f"partition_mode={self.partition_mode!r} is not supported; choose one of {', '.join(PARTITION_MODES)}."
-            )
-        if not 0.0 <= self.diversity_floor <= 1.0:
-            raise ValueError(
-                f"diversity_floor must be in [0, 1], got {self.diversity_floor}; the paper uses 0.1."
-            )
-        if self.diversity_threshold is not None and not 0.0 <= self.diversity_threshold <= 1.0:
-            raise ValueError(
-                f"diversity_threshold is a probability threshold in [0, 1], got {self.diversity_threshold}; the "
-                "released classifiers use 0.32 (chat) and 0.5 (math)."
-            )
-        if self.short_text_rule is not None and self.short_text_rule not in SHORT_TEXT_RULES:
-            raise ValueError(
-                f"short_text_rule={self.short_text_rule!r} is not supported; choose one of "
-                f"{', '.join(SHORT_TEXT_RULES)} or leave it unset."
             )
         if self.max_prompt_length is not None and (
             isinstance(self.max_prompt_length, bool)

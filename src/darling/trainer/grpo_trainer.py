@@ -53,21 +53,11 @@ def _is_diversity_reward(func: Any) -> bool:
     return isinstance(func, DiversityRewardFunction)
 
 
-def _describe_judge(diversity_reward: Any, fallback: str | None = None) -> str:
-    """A short human-readable name of the judge behind a diversity reward (for logs and the model card)."""
-    if fallback:
-        return fallback
-    if getattr(diversity_reward, "classifier_id", None):
-        return str(diversity_reward.classifier_id)
-    classifier = getattr(diversity_reward, "classifier", None)
-    if classifier is not None:
-        for attr in ("name_or_path", "_name_or_path"):
-            name = getattr(classifier, attr, None) or getattr(getattr(classifier, "config", None), attr, None)
-            if name:
-                return str(name)
-        return type(classifier).__name__
-    judge = getattr(diversity_reward, "judge", None)
-    return repr(judge) if judge is not None else type(diversity_reward).__name__
+def _describe_judge(reward: DiversityRewardFunction, fallback: str | None = None) -> str:
+    """A short human-readable name of the judge behind a diversity reward (for the model card)."""
+    if fallback or reward.classifier_id:
+        return str(fallback or reward.classifier_id)
+    return type(reward.classifier).__name__ if reward.classifier is not None else repr(reward.judge)
 
 
 class DarlingGRPOTrainer(GRPOTrainer):
@@ -222,19 +212,29 @@ class DarlingGRPOTrainer(GRPOTrainer):
                 "reward_funcs, or set DarlingConfig.diversity_classifier to a PartitionClassifier path or hub id "
                 "(e.g. 'dogtooth/similarity-classifier-f168-hf')."
             )
-        options: dict[str, Any] = {"mode": args.partition_mode, "floor": args.diversity_floor}
-        if args.short_text_rule is not None:
-            options["short_text_rule"] = args.short_text_rule
-        if args.diversity_threshold is not None:
-            options["threshold"] = args.diversity_threshold
+        model_kwargs: dict[str, Any] = {}
         device = args.device
         if device.type != "cpu":
             # Each process scores whole groups with its own copy, on its own accelerator.
-            options["device_map"] = {"": str(device)}
+            model_kwargs["device_map"] = {"": str(device)}
             if args.bf16:
-                options["dtype"] = torch.bfloat16
+                model_kwargs["dtype"] = torch.bfloat16
+        options = dict(args.diversity_kwargs or {})
+        if "model_kwargs" in options:
+            model_kwargs.update(options.pop("model_kwargs"))
         with full_weights_under_zero3():
-            return DiversityRewardFunction.from_pretrained(args.diversity_classifier, **options)
+            try:
+                return DiversityRewardFunction.from_pretrained(
+                    args.diversity_classifier, model_kwargs=model_kwargs, **options
+                )
+            except TypeError as err:
+                if "unexpected keyword argument" not in str(err):
+                    raise
+                raise ValueError(
+                    f"DarlingConfig.diversity_kwargs={args.diversity_kwargs!r} holds an argument that "
+                    f"DiversityRewardFunction.from_pretrained does not take ({err}); use threshold, mode, floor, "
+                    "short_text_rule, batch_size, correctness_threshold or model_kwargs."
+                ) from None
 
     def _check_diversity_weight(self, args: DarlingConfig, num_funcs: int) -> None:
         weights = args.reward_weights
@@ -306,9 +306,10 @@ class DarlingGRPOTrainer(GRPOTrainer):
             return
         args = self.args
         reward = self.diversity_reward
-        has_classifier = args.diversity_classifier or getattr(reward, "classifier", None) is not None
+        has_classifier = args.diversity_classifier or reward.classifier is not None
         label = "Diversity classifier" if has_classifier else "Diversity judge"
-        threshold = f" (threshold {args.diversity_threshold})" if args.diversity_threshold is not None else ""
+        threshold = getattr(reward.judge, "threshold", None)
+        threshold = f" (threshold {threshold})" if threshold is not None else ""
         weight = f" (weight {args.diversity_weight})" if args.fusion == "additive" else ""
         quality = [n for i, n in enumerate(self.reward_func_names) if i != self._diversity_index]
         section = [
@@ -317,8 +318,7 @@ class DarlingGRPOTrainer(GRPOTrainer):
             "## DARLING settings",
             "",
             f"- {label}: `{_describe_judge(reward, args.diversity_classifier)}`{threshold}",
-            f"- Partition mode: `{getattr(reward, 'mode', args.partition_mode)}`, diversity floor "
-            f"{getattr(reward, 'floor', args.diversity_floor)}",
+            f"- Partition mode: `{reward.mode}`, diversity floor {reward.floor}",
             f"- Fusion: `{args.fusion}`{weight}, negative quality: `{args.negative_quality}`",
             f"- Quality rewards: {', '.join(quality)}",
             f"- Rollouts per prompt: {args.num_generations}, advantage scaling: `{args.scale_rewards}`",

@@ -10,7 +10,7 @@ Two algorithms, both exact with respect to the judge's answers:
   becomes its head; every later unassigned text is compared with the head only.
 
 Before any judge call, identical texts are merged and the short-text rule
-(:mod:`darling.partition.shortcut`) settles pairs of short texts. Several groups are processed
+(:mod:`darling.partitioning.shortcut`) settles pairs of short texts. Several groups are processed
 together so each round is one judge call for all of them.
 """
 
@@ -20,12 +20,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from darling.partition._validation import check_texts
-from darling.partition.judges import Judge, as_judge
-from darling.partition.shortcut import check_short_text_rule, short_text_equivalent
+from darling.partitioning._validation import check_texts
+from darling.partitioning.judges import Judge, as_judge
+from darling.partitioning.shortcut import check_short_text_rule, short_text_equivalent
 
 PartitionMode = Literal["all_pairs", "greedy"]
 PARTITION_MODES: tuple[str, ...] = ("all_pairs", "greedy")
+
+
+def check_mode(mode: str) -> str:
+    """Validates a partition mode name and returns it (the one check every caller uses)."""
+    if mode not in PARTITION_MODES:
+        raise ValueError(f"Unknown partition mode {mode!r}; choose one of {', '.join(PARTITION_MODES)}.")
+    return mode
 
 
 @dataclass
@@ -221,7 +228,7 @@ def partition_groups(
 
     Args:
         groups: One sequence of texts per group (for example the rollouts of each prompt).
-        judge: A :class:`~darling.partition.judges.Judge`, a :class:`~darling.PartitionClassifier`,
+        judge: A :class:`~darling.partitioning.judges.Judge`, a :class:`~darling.PartitionClassifier`,
             a ``SentenceTransformer`` or a callable ``(a, b) -> bool``.
         mode: ``"all_pairs"`` (union-find over all pairs, DARLING training) or ``"greedy"``
             (compare with class heads only, NoveltyBench).
@@ -231,8 +238,7 @@ def partition_groups(
     Returns:
         One :class:`PartitionResult` per group, in order.
     """
-    if mode not in PARTITION_MODES:
-        raise ValueError(f"Unknown partition mode {mode!r}; choose one of {', '.join(PARTITION_MODES)}.")
+    check_mode(mode)
     judge = as_judge(judge)
     rule = check_short_text_rule(short_text_rule or getattr(judge, "short_text_rule", "overlap"))
     states = []
@@ -258,7 +264,7 @@ def partition(
 
     Args:
         texts: The texts of one group (for example the rollouts of one prompt).
-        judge: Anything :func:`~darling.partition.judges.as_judge` accepts.
+        judge: Anything :func:`~darling.partitioning.judges.as_judge` accepts.
         mode: ``"all_pairs"`` or ``"greedy"`` (see the module docstring).
         short_text_rule: ``"overlap"``, ``"exact"``, ``"off"`` or ``None`` for the judge's own.
 

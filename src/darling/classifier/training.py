@@ -9,8 +9,8 @@ chosen on the dev split (maximizing balanced accuracy), stored in the classifier
 Example:
     ```python
     # doc: no-run
-    from darling.partition.classifier import PartitionClassifier
-    from darling.partition.classifier.training import (
+    from darling.classifier import PartitionClassifier
+    from darling.classifier.training import (
         PartitionClassifierTrainer, PartitionClassifierTrainingArguments, load_pairs, split_pairs,
     )
 
@@ -35,36 +35,26 @@ import torch
 import torch.nn.functional as F
 from transformers import EvalPrediction, SchedulerType, Trainer, TrainingArguments
 
-from darling.partition.classifier.modeling import PartitionClassifier
-from darling.partition.classifier.pair_data import (
+from darling.classifier.modeling import PartitionClassifier
+from darling.classifier.pair_data import (
     PAIR_COLUMNS,
     check_pair_dataset,
-    kfold_indices,
     load_pairs,
+    pairs_and_labels,
     split_pairs,
 )
-from darling.partition.classifier.pair_metrics import (
-    balanced_accuracy,
-    choose_threshold,
-    pair_metrics,
-    roc_auc,
-)
+from darling.partitioning.pair_metrics import choose_threshold, pair_metrics
 
 __all__ = [
     "PAIR_COLUMNS",
     "PartitionClassifierTrainer",
     "PartitionClassifierTrainingArguments",
-    "balanced_accuracy",
     "check_pair_dataset",
-    "choose_threshold",
     "class_indices",
     "class_weights",
     "freeze_layers",
-    "kfold_indices",
     "load_pairs",
-    "pair_metrics",
     "pairs_and_labels",
-    "roc_auc",
     "split_pairs",
     "weighted_cross_entropy",
 ]
@@ -75,15 +65,19 @@ __all__ = [
 
 
 def class_weights(labels: Sequence[int], num_classes: int = 2) -> torch.Tensor:
-    """Inverse-frequency class weights ``n / (num_classes * n_c)`` (1.0 for each class when balanced).
+    """Inverse-frequency ("balanced") class weights ``n / (num_classes * n_c)``, by class index.
 
     Raises:
         ValueError: If a class has no example (its weight would be infinite).
     """
-    counts = np.bincount(np.asarray(labels, dtype=int), minlength=num_classes)
+    from sklearn.utils.class_weight import compute_class_weight
+
+    labels = np.asarray(labels, dtype=int)
+    counts = np.bincount(labels, minlength=num_classes)
     if (counts == 0).any():
         raise ValueError(f"Every class needs at least one training pair; class counts are {counts.tolist()}.")
-    return torch.tensor(counts.sum() / (num_classes * counts), dtype=torch.float32)
+    weights = compute_class_weight("balanced", classes=np.arange(num_classes), y=labels)
+    return torch.tensor(weights, dtype=torch.float32)
 
 
 def class_indices(labels: Sequence[int], equivalent_label: int) -> list[int]:
@@ -99,14 +93,14 @@ def weighted_cross_entropy(
     return F.cross_entropy(logits.float(), labels.to(logits.device).long(), weight=weight)
 
 
-def freeze_layers(model: PartitionClassifier, num_layers: int) -> int:
+def freeze_layers(classifier: PartitionClassifier, num_layers: int) -> int:
     """Freezes the encoder's input embeddings and its bottom ``num_layers`` transformer blocks.
 
     On a few hundred pairs, training only the top blocks (and the head) keeps most of the pretrained
     similarity and costs no backward pass through the frozen part.
 
     Args:
-        model: The classifier.
+        classifier: The classifier.
         num_layers: Blocks to freeze from the bottom (0 freezes only the embeddings).
 
     Returns:
@@ -115,7 +109,7 @@ def freeze_layers(model: PartitionClassifier, num_layers: int) -> int:
     Raises:
         ValueError: If the backbone's blocks cannot be found or ``num_layers`` exceeds their number.
     """
-    backbone = model.backbone
+    backbone = classifier.model
     depth = getattr(
         getattr(backbone.config, "get_text_config", lambda: backbone.config)(), "num_hidden_layers", None
     )
@@ -156,8 +150,7 @@ class PartitionClassifierTrainingArguments(TrainingArguments):
 
     Args:
         class_weighting: ``"balanced"`` (each class weighs ``n / (2 * n_c)``, as the reference code) or ``"none"``.
-        both_orders: Train on ``(a, b)`` and ``(b, a)``. ``None`` does so for a cross-encoder and not for a
-            bi-encoder, whose head is symmetric (the reversed pair is the same example).
+        both_orders: Train on ``(a, b)`` and ``(b, a)``, as the reference code does.
         select_threshold: After training, set ``config.threshold`` to the value that maximizes balanced
             accuracy on the eval (dev) split and record the dev metrics in ``config.metrics``.
     """
@@ -191,9 +184,7 @@ class PartitionClassifierTrainingArguments(TrainingArguments):
     class_weighting: str = field(
         default="balanced", metadata={"help": "'balanced' (inverse class frequency) or 'none'."}
     )
-    both_orders: bool | None = field(
-        default=None, metadata={"help": "Train on both orders of each pair (default: cross-encoders only)."}
-    )
+    both_orders: bool = field(default=True, metadata={"help": "Train on both orders of each pair."})
     select_threshold: bool = field(
         default=True, metadata={"help": "Choose the decision threshold on the eval split after training."}
     )
@@ -215,45 +206,20 @@ class _Features(torch.utils.data.Dataset):
         return self.rows[index]
 
 
-def pairs_and_labels(
-    data: Any, text_columns: Sequence[str], label_column: str
-) -> tuple[list[tuple[str, str]], list[int]]:
-    """Pairs and 0/1 labels from a ``datasets.Dataset``, a list of dicts or a list of ``(a, b, label)`` tuples.
-
-    Raises:
-        ValueError: On missing columns, an empty dataset or a row that is not ``(a, b, 0/1)``.
-    """
-    if hasattr(data, "column_names"):
-        check_pair_dataset(data, text_columns, label_column)
-        return list(zip(data[text_columns[0]], data[text_columns[1]])), [int(v) for v in data[label_column]]
-    rows = list(data)
-    if not rows:
-        raise ValueError("The pair dataset is empty.")
-    if isinstance(rows[0], dict):
-        from datasets import Dataset
-
-        return pairs_and_labels(Dataset.from_list(rows), text_columns, label_column)
-    pairs, labels = [], []
-    for index, row in enumerate(rows):
-        if isinstance(row, str) or len(row) != 3 or row[2] not in (0, 1):
-            raise ValueError(f"Row {index} must be (text_a, text_b, label 0/1), got {row!r:.80}.")
-        pairs.append((row[0], row[1]))
-        labels.append(int(row[2]))
-    return pairs, labels
-
-
 class PartitionClassifierTrainer(Trainer):
-    """A ``transformers.Trainer`` for :class:`PartitionClassifier` on labelled pairs.
+    """A ``transformers.Trainer`` for a :class:`PartitionClassifier` on labelled pairs.
 
-    What it adds to ``Trainer``: it tokenizes the pairs with the classifier's own pair layout
-    (``clf.encode_pairs``), optionally in both orders; the loss is class-weighted cross-entropy;
-    evaluation reports accuracy, balanced accuracy and ROC AUC of P(equivalent); and after
-    :meth:`train`, the decision threshold is chosen on the eval split (see
-    ``PartitionClassifierTrainingArguments.select_threshold``). Checkpoints, progress bars, logging
-    and ``resume_from_checkpoint`` are the ``Trainer``'s own.
+    It trains the classifier's plain ``model`` (so checkpoints are ordinary transformers
+    checkpoints) and adds what the reference training code does: it tokenizes the pairs with the
+    classifier's own pair layout (``clf.encode_pairs``), in both orders; the loss is class-weighted
+    cross-entropy; evaluation reports accuracy, balanced accuracy and ROC AUC of P(equivalent); and
+    after :meth:`train`, the decision threshold is chosen on the eval split (see
+    ``PartitionClassifierTrainingArguments.select_threshold``). :meth:`save_model` also writes the
+    model card. Checkpoints, progress bars, logging and ``resume_from_checkpoint`` are the
+    ``Trainer``'s own.
 
     Args:
-        model: The classifier to train (e.g. from ``PartitionClassifier.from_encoder``).
+        classifier: The classifier to train (e.g. from ``PartitionClassifier.from_encoder``).
         args: Training arguments (the paper's recipe by default).
         train_dataset: Pairs: a ``datasets.Dataset`` with the text and label columns, a list of such
             dicts, or a list of ``(a, b, label)`` tuples.
@@ -263,13 +229,16 @@ class PartitionClassifierTrainer(Trainer):
         **kwargs: Passed to ``Trainer`` (``callbacks``, ``optimizers``, ``compute_metrics``, ...).
 
     Raises:
-        TypeError: If ``model`` is not a :class:`PartitionClassifier`.
+        TypeError: If ``classifier`` is not a :class:`PartitionClassifier`.
         ValueError: On a malformed pair dataset or a training set missing a class.
     """
 
+    # The loss is a per-micro-batch weighted mean: Trainer divides it by the accumulation steps.
+    loss_is_scaled_for_ga = False
+
     def __init__(
         self,
-        model: PartitionClassifier,
+        classifier: PartitionClassifier,
         args: TrainingArguments | None = None,
         train_dataset=None,
         eval_dataset=None,
@@ -277,51 +246,51 @@ class PartitionClassifierTrainer(Trainer):
         label_column: str = PAIR_COLUMNS[2],
         **kwargs: Any,
     ) -> None:
-        if not isinstance(model, PartitionClassifier):
+        if not isinstance(classifier, PartitionClassifier):
             raise TypeError(
-                f"PartitionClassifierTrainer trains a PartitionClassifier, got {type(model).__name__}; build one "
+                f"PartitionClassifierTrainer trains a PartitionClassifier, got {type(classifier).__name__}; build one "
                 "with PartitionClassifier.from_encoder(...) or PartitionClassifier.from_pretrained(...)."
             )
         if args is None:
             args = PartitionClassifierTrainingArguments(output_dir="partition-classifier")
+        self.classifier = classifier
         self.text_columns, self.label_column = tuple(text_columns), label_column
-        both = getattr(args, "both_orders", None)
-        self.both_orders = model.config.architecture == "cross_encoder" if both is None else bool(both)
+        self.both_orders = bool(getattr(args, "both_orders", True))
         self.class_weights = None
         train_features = eval_features = None
         if train_dataset is not None:
             pairs, labels = pairs_and_labels(train_dataset, self.text_columns, label_column)
-            if model.text_featurizer is not None and not model.text_featurizer.fitted:
-                model.fit_text_features(pairs)
             if getattr(args, "class_weighting", "balanced") == "balanced":
                 # Indexed like the logits: by class index, which is not the 0/1 label when equivalent_label=0.
-                self.class_weights = class_weights(class_indices(labels, model.config.equivalent_label))
+                self.class_weights = class_weights(
+                    class_indices(labels, classifier.settings.equivalent_label)
+                )
             if self.both_orders:
                 pairs, labels = pairs + [(b, a) for a, b in pairs], labels + labels
-            train_features = self.tokenize(model, pairs, labels)
+            train_features = self.tokenize(classifier, pairs, labels)
         if eval_dataset is not None:
             eval_features = self.tokenize(
-                model, *pairs_and_labels(eval_dataset, self.text_columns, label_column)
+                classifier, *pairs_and_labels(eval_dataset, self.text_columns, label_column)
             )
         kwargs.setdefault("compute_metrics", self._compute_metrics)
-        kwargs.setdefault("processing_class", model.tokenizer)
+        kwargs.setdefault("processing_class", classifier.tokenizer)
         super().__init__(
-            model=model,
+            model=classifier.model,
             args=args,
-            data_collator=model.pad,
+            data_collator=classifier.collate,
             train_dataset=train_features,
             eval_dataset=eval_features,
             **kwargs,
         )
-        # The loss is a per-micro-batch weighted mean: let Trainer divide it by the accumulation steps.
-        self.loss_is_scaled_for_ga = False
 
     @staticmethod
-    def tokenize(model: PartitionClassifier, pairs: list[tuple[str, str]], labels: list[int]) -> _Features:
+    def tokenize(
+        classifier: PartitionClassifier, pairs: list[tuple[str, str]], labels: list[int]
+    ) -> _Features:
         """Pre-tokenized training rows (``clf.encode_pairs`` without padding) with class-index labels."""
-        encoded = model.encode_pairs(pairs, padding=False, return_tensors=None)
+        encoded = classifier.encode_pairs(pairs, padding=False, return_tensors=None)
         rows = []
-        for index, target in enumerate(class_indices(labels, model.config.equivalent_label)):
+        for index, target in enumerate(class_indices(labels, classifier.settings.equivalent_label)):
             row = {key: encoded[key][index] for key in encoded}
             row["labels"] = target
             rows.append(row)
@@ -338,13 +307,13 @@ class PartitionClassifierTrainer(Trainer):
         logits = (
             prediction.predictions[0] if isinstance(prediction.predictions, tuple) else prediction.predictions
         )
-        equivalent = self.model.config.equivalent_label
+        equivalent = self.classifier.settings.equivalent_label
         probs = torch.from_numpy(np.asarray(logits, dtype=np.float32)).softmax(-1)[:, equivalent].numpy()
         return probs, (np.asarray(prediction.label_ids) == equivalent).astype(int)
 
     def _compute_metrics(self, prediction: EvalPrediction) -> dict[str, float]:
         probs, labels = self._probabilities(prediction)
-        return pair_metrics(probs, labels, self.model.config.threshold)
+        return pair_metrics(probs, labels, self.classifier.threshold)
 
     def train(self, *args: Any, **kwargs: Any):
         """``Trainer.train``, then the threshold choice on the eval split (when ``select_threshold``)."""
@@ -353,19 +322,27 @@ class PartitionClassifierTrainer(Trainer):
             self.select_threshold()
         return output
 
+    def save_model(self, output_dir: str | None = None, _internal_call: bool = False) -> None:
+        """``Trainer.save_model`` (a plain checkpoint with the ``darling`` settings), plus the model card."""
+        from darling.classifier.card import write_model_card
+
+        super().save_model(output_dir, _internal_call=_internal_call)
+        if not _internal_call and self.is_world_process_zero():
+            write_model_card(self.classifier, output_dir or self.args.output_dir)
+
     def select_threshold(self, eval_dataset=None) -> dict[str, float]:
-        """Sets ``config.threshold`` to maximize balanced accuracy on the eval split; records its metrics.
+        """Sets the classifier's threshold to maximize balanced accuracy on the eval split; records its metrics.
 
         Args:
             eval_dataset: Pairs to choose on (default: the trainer's eval split).
 
         Returns:
-            The dev metrics at the chosen threshold (also stored in ``model.config.metrics``).
+            The dev metrics at the chosen threshold (also stored in the classifier's settings).
         """
         features = self.eval_dataset
         if eval_dataset is not None:
             features = self.tokenize(
-                self.model, *pairs_and_labels(eval_dataset, self.text_columns, self.label_column)
+                self.classifier, *pairs_and_labels(eval_dataset, self.text_columns, self.label_column)
             )
         if features is None:
             raise ValueError("select_threshold needs an eval_dataset (dev pairs).")
@@ -374,15 +351,17 @@ class PartitionClassifierTrainer(Trainer):
         if labels.all() or not labels.any():
             warnings.warn(
                 "The eval split holds a single class, so no threshold can be chosen on it; keeping "
-                f"threshold={self.model.config.threshold}. Use a larger or stratified dev split (split_pairs).",
+                f"threshold={self.classifier.threshold}. Use a larger or stratified dev split (split_pairs).",
                 stacklevel=2,
             )
             return {}
         threshold = choose_threshold(probs, labels)
-        self.model.config.threshold = threshold
         metrics = {key: round(value, 4) for key, value in pair_metrics(probs, labels, threshold).items()}
         metrics["dev_pairs"] = len(labels)
-        self.model.config.metrics = {**(self.model.config.metrics or {}), **metrics}
+        settings = self.classifier.settings
+        self.classifier.settings = settings.replace(
+            threshold=threshold, metrics={**settings.metrics, **metrics}
+        )
         self.log(
             {f"dev_{key}": float(value) for key, value in metrics.items() if key != "dev_pairs"}
             | {"threshold": threshold}

@@ -29,7 +29,7 @@ def _token_id(tokenizer: Any, token: str | None, what: str) -> int:
 
 
 class PairLayout:
-    """Builds token ids for text pairs (cross-encoder) or single texts (bi-encoder).
+    """Builds the token ids of text pairs: each text cut to ``max_tokens_per_text``, then joined.
 
     Args:
         tokenizer: A ``transformers`` tokenizer.
@@ -101,6 +101,20 @@ class PairLayout:
             list(texts), add_special_tokens=False, truncation=True, max_length=self.max_tokens_per_text
         )["input_ids"]
 
+    def encode(self, pairs: Sequence[tuple[str, str]]) -> list[tuple[list[int], list[int]]]:
+        """Input ids and token type ids of each pair; each distinct text is tokenized once.
+
+        Example:
+            >>> from darling.tiny_models import train_tiny_tokenizer
+            >>> layout = PairLayout(train_tiny_tokenizer(), "{cls}{a}{sep}{b}{sep}", max_tokens_per_text=2)
+            >>> ids, types = layout.encode([("the quick brown fox", "a dog")])[0]
+            >>> len(ids), types  # [CLS] the quick [SEP] a dog [SEP]: each text cut to 2 tokens
+            (7, [0, 0, 0, 0, 1, 1, 1])
+        """
+        unique = list(dict.fromkeys(text for pair in pairs for text in pair))
+        pieces = dict(zip(unique, self.text_ids(unique)))
+        return [self.join(pieces[a], pieces[b]) for a, b in pairs]
+
     def join(self, text_a: Any, text_b: Any) -> tuple[list[int], list[int]]:
         """Input ids and token type ids of one pair (type 0 before text b, 1 from text b on)."""
         if self.template is None:
@@ -120,52 +134,36 @@ class PairLayout:
             type_ids.extend([segment] * len(tokens))
         return input_ids, type_ids
 
-    def singles(self, texts: Sequence[str]) -> list[list[int]]:
-        """Input ids of each text alone with the tokenizer's own special tokens (bi-encoder inputs)."""
-        if not texts:
-            return []
-        max_length = self.max_tokens_per_text + self.tokenizer.num_special_tokens_to_add(pair=False)
-        return self.tokenizer(list(texts), truncation=True, max_length=max_length)["input_ids"]
-
 
 def pad_batch(
     rows: Sequence[dict[str, list[int]]], pad_token_id: int, return_tensors: str | None = "pt"
 ) -> BatchEncoding:
-    """Right-pads a list of per-example features to the longest in the batch.
+    """Right-pads a list of per-pair features to the longest in the batch.
 
-    Keys ending in ``input_ids`` are padded with ``pad_token_id``; their ``attention_mask`` (and
-    ``token_type_ids``) partners with 0. Bi-encoder rows carry ``input_ids_b``/``attention_mask_b`` too,
-    and may carry ``text_features`` (floats of a fixed length, stacked unpadded).
+    ``input_ids`` are padded with ``pad_token_id``; ``attention_mask`` and ``token_type_ids`` with 0.
 
     Args:
-        rows: Features of each example, as lists of ints.
+        rows: Features of each pair, as lists of ints.
         pad_token_id: Id used to pad input ids.
         return_tensors: ``"pt"`` for tensors, ``None`` for padded lists.
 
     Returns:
         A ``BatchEncoding``.
+
+    Example:
+        >>> pad_batch([{"input_ids": [5, 6, 7], "attention_mask": [1, 1, 1]}, {"input_ids": [5], "attention_mask": [1]}],
+        ...           pad_token_id=0, return_tensors=None)["input_ids"]
+        [[5, 6, 7], [5, 0, 0]]
     """
     if not rows:
         raise ValueError("pad_batch needs at least one example.")
-    keys = list(rows[0].keys())
+    width = max(len(row["input_ids"]) for row in rows)
     out: dict[str, Any] = {}
-    for suffix in ("", "_b"):
-        ids_key = f"input_ids{suffix}"
-        if ids_key not in rows[0]:
-            continue
-        width = max(len(row[ids_key]) for row in rows)
-        for key in [k for k in keys if k.endswith(suffix) and (suffix or not k.endswith("_b"))]:
-            if key == "text_features":
-                continue
-            value = pad_token_id if key == ids_key else 0
-            out[key] = [list(row[key]) + [value] * (width - len(row[key])) for row in rows]
-    if "text_features" in rows[0]:
-        out["text_features"] = [list(row["text_features"]) for row in rows]
+    for key in rows[0]:
+        value = pad_token_id if key == "input_ids" else 0
+        out[key] = [list(row[key]) + [value] * (width - len(row[key])) for row in rows]
     if return_tensors == "pt":
-        out = {
-            key: torch.tensor(value, dtype=torch.float32 if key == "text_features" else torch.long)
-            for key, value in out.items()
-        }
+        out = {key: torch.tensor(value, dtype=torch.long) for key, value in out.items()}
     elif return_tensors is not None:
         raise ValueError(f"return_tensors must be 'pt' or None, got {return_tensors!r}.")
     return BatchEncoding(out)

@@ -38,7 +38,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from darling.partition._lru import keep_recent
+from darling.partitioning._lru import keep_recent
 
 SIMILARITY_FEATURES: tuple[str, ...] = (
     "word_jaccard",

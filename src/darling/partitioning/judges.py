@@ -12,16 +12,20 @@ from __future__ import annotations
 import re
 import string
 from abc import ABC, abstractmethod
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import torch
-
-from darling.partition._lru import keep_recent
-from darling.partition._validation import check_pairs
+from darling.partitioning._validation import check_pairs
+from darling.partitioning.shortcut import check_short_text_rule
 
 Pair = tuple[str, str]
+
+
+def check_threshold(threshold: float) -> float:
+    """Returns ``threshold`` as a float, raising a clear error unless it is a number in [0, 1]."""
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0.0 <= threshold <= 1.0:
+        raise ValueError(f"threshold must be a number in [0, 1], got {threshold!r}.")
+    return float(threshold)
 
 
 class Judge(ABC):
@@ -79,7 +83,7 @@ class CallableJudge(Judge):
         if not callable(fn):
             raise TypeError(f"CallableJudge needs a callable (a, b) -> bool, got {type(fn).__name__}.")
         self.fn = fn
-        self.short_text_rule = short_text_rule
+        self.short_text_rule = check_short_text_rule(short_text_rule)
         self.name = getattr(fn, "__name__", type(fn).__name__)
 
     def equivalent(self, pairs: Sequence[Pair]) -> list[bool]:
@@ -174,12 +178,10 @@ class LexicalJudge(ScoreJudge):
     """
 
     def __init__(self, n: int = 1, threshold: float = 0.458) -> None:
-        if n < 1:
-            raise ValueError(f"LexicalJudge needs n >= 1, got n={n}.")
-        if not 0.0 <= threshold <= 1.0:
-            raise ValueError(f"LexicalJudge threshold must be in [0, 1], got {threshold}.")
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise ValueError(f"LexicalJudge needs n >= 1, got n={n!r}.")
         self.n = n
-        self.threshold = threshold
+        self.threshold = check_threshold(threshold)
         self.name = f"lexical_{n}gram"
 
     def scores(self, pairs: Sequence[Pair]) -> list[float]:
@@ -189,88 +191,16 @@ class LexicalJudge(ScoreJudge):
         return f"LexicalJudge(n={self.n}, threshold={self.threshold})"
 
 
-class EmbeddingJudge(ScoreJudge):
-    """Cosine similarity of sentence embeddings above ``threshold`` (a bi-encoder judge).
-
-    Each distinct text of a call is encoded once, so a group of n texts costs n encoder passes
-    whatever the number of pairs.
-
-    Args:
-        model: A ``sentence_transformers.SentenceTransformer`` or a name/path to load one from.
-        threshold: Cosine similarity above which a pair is equivalent.
-        batch_size: Encoding batch size.
-        max_seq_length: If set, overrides the model's per-text token limit.
-        cache_size: Embeddings of this many most recent texts are kept, so the rounds of one
-            partition (and a cascade's repeated calls) encode each text once; 0 disables the cache.
-    """
-
-    uses_model = True
-
-    def __init__(
-        self,
-        model: Any = "sentence-transformers/all-MiniLM-L6-v2",
-        threshold: float = 0.8,
-        batch_size: int = 32,
-        max_seq_length: int | None = None,
-        cache_size: int = 4096,
-    ) -> None:
-        if isinstance(model, str):
-            from sentence_transformers import SentenceTransformer
-
-            model = SentenceTransformer(model)
-        if not hasattr(model, "encode"):
-            raise TypeError(
-                f"EmbeddingJudge needs a SentenceTransformer (or a model name), got {type(model).__name__}."
-            )
-        if max_seq_length is not None:
-            model.max_seq_length = max_seq_length
-        self.model = model
-        self.threshold = threshold
-        self.batch_size = batch_size
-        self.name = "embedding"
-        self.cache_size = cache_size
-        self._cache: OrderedDict[str, Any] = OrderedDict()
-
-    def embed(self, texts: Sequence[str]):
-        """Unit-normalized embeddings of ``texts`` as a float tensor of shape (len(texts), dim)."""
-        return self.model.encode(
-            list(texts),
-            batch_size=self.batch_size,
-            convert_to_tensor=True,
-            normalize_embeddings=True,
-            show_progress_bar=False,
-        )
-
-    def clear_cache(self) -> None:
-        """Forgets the cached embeddings (after the model changed)."""
-        self._cache.clear()
-
-    def scores(self, pairs: Sequence[Pair]) -> list[float]:
-        pairs = check_pairs(pairs)
-        if not pairs:
-            return []
-        unique = list(dict.fromkeys(text for pair in pairs for text in pair))
-        missing = [text for text in unique if text not in self._cache]
-        fresh = dict(zip(missing, self.embed(missing))) if missing else {}
-        vectors = {text: fresh[text] if text in fresh else self._cache[text] for text in unique}
-        if self.cache_size > 0:
-            self._cache.update(fresh)
-            keep_recent(self._cache, unique, self.cache_size)
-        left = torch.stack([vectors[a] for a, _ in pairs])
-        right = torch.stack([vectors[b] for _, b in pairs])
-        return (left * right).sum(-1).float().cpu().tolist()
-
-
 class CascadeJudge(Judge):
     """An approximate judge: a cheap scorer settles clear-cut pairs, an exact judge the rest.
 
     Pairs the ``fast`` judge scores at or below ``low`` are different, above ``high`` equivalent;
     only the pairs in between go to ``exact``. With ``low``/``high`` chosen on sample groups this
     trades a small share of changed partitions for fewer expensive model calls:
-    :func:`~darling.partition.calibration.calibrate_cascade` chooses them for a target agreement.
+    :func:`~darling.partitioning.calibration.calibrate_cascade` chooses them for a target agreement.
 
     Args:
-        fast: A :class:`ScoreJudge` (typically an :class:`EmbeddingJudge`).
+        fast: A :class:`ScoreJudge` (typically an :class:`~darling.partitioning.EmbeddingJudge`).
         exact: The judge whose answers the cascade approximates (typically a classifier).
         low: Fast score at or below which a pair is settled as different.
         high: Fast score above which a pair is settled as equivalent.
@@ -278,7 +208,7 @@ class CascadeJudge(Judge):
     Attributes:
         last_exact_pairs: Pairs the last call sent to ``exact``.
         exact_pairs_total: Pairs sent to ``exact`` over all calls (set it to 0 to restart the count).
-        calibration: What :func:`~darling.partition.calibration.calibrate_cascade` measured when it
+        calibration: What :func:`~darling.partitioning.calibration.calibrate_cascade` measured when it
             chose the cut-offs (``None`` for hand-set ones).
     """
 
@@ -318,16 +248,18 @@ class CascadeJudge(Judge):
 def as_judge(obj: Any) -> Judge:
     """Turns anything judge-like into a :class:`Judge`.
 
-    Accepts a :class:`Judge`; an object with an ``as_judge()`` method (a
-    :class:`~darling.PartitionClassifier`); a ``SentenceTransformer`` (wrapped in an
-    :class:`EmbeddingJudge`); or a plain callable ``(a, b) -> bool``.
+    Accepts a :class:`Judge`; any object with an ``as_judge()`` method, such as a
+    :class:`~darling.classifier.PartitionClassifier`; a ``SentenceTransformer`` (wrapped
+    in an :class:`~darling.partitioning.EmbeddingJudge`); or a plain callable ``(a, b) -> bool``.
 
     Raises:
         TypeError: For anything else, saying what is accepted.
     """
     if isinstance(obj, Judge):
         return obj
-    if hasattr(obj, "as_judge") and callable(obj.as_judge):
+    from darling.partitioning.embedding import EmbeddingJudge
+
+    if callable(getattr(obj, "as_judge", None)):
         return obj.as_judge()
     if type(obj).__name__ == "SentenceTransformer" and hasattr(obj, "encode"):
         return EmbeddingJudge(obj)

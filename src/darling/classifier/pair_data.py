@@ -80,64 +80,31 @@ def check_pair_dataset(dataset, text_columns=PAIR_COLUMNS[:2], label_column=PAIR
                 raise TypeError(f"Row {index}: column {column!r} must hold a str, got {type(text).__name__}.")
 
 
-def _strata(keys: Sequence[Any], labels: Sequence[int] | None) -> list[list[list[int]]]:
-    """Row indices grouped by key, the groups bucketed by their majority label (one bucket without labels)."""
-    groups: dict[Any, list[int]] = {}
-    for index, key in enumerate(keys):
-        groups.setdefault(key, []).append(index)
-    buckets: dict[int, list[list[int]]] = {}
-    for rows in groups.values():
-        stratum = 0 if labels is None else round(float(np.mean([labels[i] for i in rows])))
-        buckets.setdefault(stratum, []).append(rows)
-    return [buckets[k] for k in sorted(buckets)]
-
-
-def split_pairs(
-    dataset,
-    dev_size: float | int = 0.1,
-    seed: int = 0,
-    group_column: str | None = "prompt",
-    label_column: str | None = PAIR_COLUMNS[2],
-):
-    """Splits pairs into train and dev, keeping the pairs of one group (prompt) on the same side.
-
-    The split is stratified: each label keeps its share in both splits (groups are bucketed by their
-    majority label), so a small dev split still holds both classes.
-
-    Args:
-        dataset: A ``datasets.Dataset`` of pairs.
-        dev_size: Fraction (``0 < x < 1``) or number of rows for the dev split.
-        seed: Shuffling seed.
-        group_column: Rows sharing this column's value stay together; every row is its own group when
-            the column is absent or ``None``.
-        label_column: Column to stratify on (``None`` or absent: no stratification).
-
-    Returns:
-        ``(train, dev)`` datasets.
+def pairs_and_labels(
+    data: Any, text_columns: Sequence[str] = PAIR_COLUMNS[:2], label_column: str = PAIR_COLUMNS[2]
+) -> tuple[list[tuple[str, str]], list[int]]:
+    """Pairs and 0/1 labels from a ``datasets.Dataset``, a list of dicts or a list of ``(a, b, label)`` tuples.
 
     Raises:
-        ValueError: If ``dev_size`` leaves either side empty.
+        ValueError: On missing columns, an empty dataset or a row that is not ``(a, b, 0/1)``.
     """
-    n = len(dataset)
-    target = round(dev_size * n) if isinstance(dev_size, float) else int(dev_size)
-    if (isinstance(dev_size, float) and not 0.0 < dev_size < 1.0) or not 0 < target < n:
-        raise ValueError(f"dev_size={dev_size!r} must leave both splits non-empty for {n} rows.")
-    keys = dataset[group_column] if group_column and group_column in dataset.column_names else range(n)
-    labels = dataset[label_column] if label_column and label_column in dataset.column_names else None
-    rng = np.random.RandomState(seed)
-    dev: list[int] = []
-    for bucket in _strata(list(keys), labels):
-        share = target * sum(len(rows) for rows in bucket) / n
-        taken = 0
-        for g in rng.permutation(len(bucket)):
-            if taken >= share - 0.5:
-                break
-            dev.extend(bucket[g])
-            taken += len(bucket[g])
-    if not dev or len(dev) >= n:
-        raise ValueError(f"dev_size={dev_size!r} leaves one split empty; use a value between 0 and 1.")
-    dev_set = set(dev)
-    return dataset.select([i for i in range(n) if i not in dev_set]), dataset.select(sorted(dev))
+    if hasattr(data, "column_names"):
+        check_pair_dataset(data, text_columns, label_column)
+        return list(zip(data[text_columns[0]], data[text_columns[1]])), [int(v) for v in data[label_column]]
+    rows = list(data)
+    if not rows:
+        raise ValueError("The pair dataset is empty.")
+    if isinstance(rows[0], dict):
+        from datasets import Dataset
+
+        return pairs_and_labels(Dataset.from_list(rows), text_columns, label_column)
+    pairs, labels = [], []
+    for index, row in enumerate(rows):
+        if isinstance(row, str) or len(row) != 3 or row[2] not in (0, 1):
+            raise ValueError(f"Row {index} must be (text_a, text_b, label 0/1), got {row!r:.80}.")
+        pairs.append((row[0], row[1]))
+        labels.append(int(row[2]))
+    return pairs, labels
 
 
 def kfold_indices(
@@ -147,7 +114,9 @@ def kfold_indices(
     groups: Sequence[Any] | None = None,
     labels: Sequence[int] | None = None,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
-    """``k`` (train, test) index splits; rows of one group fall in one fold, labels stratified.
+    """``k`` (train, test) index splits: rows of one group fall in one fold, labels stratified.
+
+    scikit-learn's ``StratifiedGroupKFold`` (shuffled with ``seed``).
 
     Args:
         n: Number of rows.
@@ -163,20 +132,55 @@ def kfold_indices(
         >>> [len(test) for _, test in kfold_indices(10, k=5)]
         [2, 2, 2, 2, 2]
     """
+    from sklearn.model_selection import StratifiedGroupKFold
+
     if not 2 <= k <= n:
         raise ValueError(f"k must be between 2 and the number of rows ({n}), got {k}.")
     keys = list(groups) if groups is not None else list(range(n))
     if len(keys) != n or (labels is not None and len(labels) != n):
         raise ValueError(f"groups and labels must have one entry per row ({n}).")
-    rng = np.random.RandomState(seed)
-    fold = np.zeros(n, dtype=int)
-    sizes = np.zeros(k, dtype=int)
-    for bucket in _strata(keys, labels):
-        in_bucket = np.zeros(k, dtype=int)
-        for g in rng.permutation(len(bucket)):
-            # Deal each group to the fold with the fewest rows of this stratum, then of all strata.
-            target = int(np.lexsort((sizes, in_bucket))[0])
-            fold[bucket[g]] = target
-            in_bucket[target] += len(bucket[g])
-            sizes[target] += len(bucket[g])
-    return [(np.flatnonzero(fold != f), np.flatnonzero(fold == f)) for f in range(k)]
+    y = np.asarray(labels if labels is not None else np.zeros(n), dtype=int)
+    group_ids = np.unique(np.asarray([str(key) for key in keys]), return_inverse=True)[1]
+    folds = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
+    return [(train, test) for train, test in folds.split(np.zeros(n), y, group_ids)]
+
+
+def split_pairs(
+    dataset,
+    dev_size: float | int = 0.1,
+    seed: int = 0,
+    group_column: str | None = "prompt",
+    label_column: str | None = PAIR_COLUMNS[2],
+):
+    """Splits pairs into train and dev, keeping the pairs of one group (prompt) on the same side.
+
+    The split is one fold of a stratified group k-fold (:func:`kfold_indices`) with
+    ``k = round(1 / dev share)``, so each label keeps about its share on both sides and a small dev
+    split still holds both classes.
+
+    Args:
+        dataset: A ``datasets.Dataset`` of pairs.
+        dev_size: Fraction (``0 < x < 1``) or number of rows for the dev split (approximate: groups
+            are not cut).
+        seed: Shuffling seed.
+        group_column: Rows sharing this column's value stay together; every row is its own group when
+            the column is absent or ``None``.
+        label_column: Column to stratify on (``None`` or absent: no stratification).
+
+    Returns:
+        ``(train, dev)`` datasets.
+
+    Raises:
+        ValueError: If ``dev_size`` leaves either side empty.
+    """
+    n = len(dataset)
+    share = dev_size if isinstance(dev_size, float) else int(dev_size) / max(n, 1)
+    if not 0.0 < share < 1.0 or round(share * n) < 1:
+        raise ValueError(f"dev_size={dev_size!r} must leave both splits non-empty for {n} rows.")
+    keys = dataset[group_column] if group_column and group_column in dataset.column_names else None
+    labels = dataset[label_column] if label_column and label_column in dataset.column_names else None
+    k = min(n, max(2, round(1 / share)))
+    train, dev = kfold_indices(n, k=k, seed=seed, groups=keys, labels=labels)[0]
+    if len(dev) == 0 or len(train) == 0:
+        raise ValueError(f"dev_size={dev_size!r} leaves one split empty; use a value between 0 and 1.")
+    return dataset.select(sorted(train.tolist())), dataset.select(sorted(dev.tolist()))

@@ -8,7 +8,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from darling.partition.classifier.modeling import PartitionClassifier
+    from darling.classifier.modeling import PartitionClassifier
 
 _LAYOUTS = {
     "cls_sep": "`[CLS] a [SEP] b [SEP]`, token type ids 0 up to the first `[SEP]`, 1 after",
@@ -18,11 +18,11 @@ _LAYOUTS = {
 
 
 @dataclass
-class PartitionClassifierCardData:
+class ClassifierCardData:
     """What the model card of a partition classifier says.
 
-    User fields come first (set them on the config: ``base_model``, ``training_data``, ``metrics``);
-    the rest is filled in from the model by :meth:`from_model`.
+    User fields come first (set them in the classifier's settings: ``base_model``,
+    ``training_data``, ``metrics``); the rest is filled in from the classifier by :meth:`from_model`.
 
     Attributes:
         model_id: Hub id (or path) shown in the usage snippet.
@@ -40,7 +40,6 @@ class PartitionClassifierCardData:
     language: str | list[str] | None = "en"
     license: str | None = "apache-2.0"
     # Filled in from the model.
-    architecture: str = "cross_encoder"
     encoder_type: str = "unknown"
     num_parameters: str = "?"
     threshold: float = 0.5
@@ -48,41 +47,32 @@ class PartitionClassifierCardData:
     pair_template: str | None = None
     max_tokens_per_text: int = 256
     equivalent_label: int = 1
-    short_text_rule: str = "overlap"
-    text_features: list[str] | None = None
-    opening_tokens: int | None = None
     darling_version: str = ""
     transformers_version: str = ""
     torch_version: str = ""
 
     @classmethod
-    def from_model(
-        cls, model: PartitionClassifier, model_id: str | None = None
-    ) -> PartitionClassifierCardData:
+    def from_model(cls, model: PartitionClassifier, model_id: str | None = None) -> ClassifierCardData:
         """Collects the card fields of ``model`` (user fields from its config)."""
         import torch
         import transformers
 
         import darling
 
-        config = model.config
-        count = sum(p.numel() for p in model.parameters())
+        settings = model.settings
+        count = sum(p.numel() for p in model.model.parameters())
         return cls(
             model_id=model_id or cls.model_id,
-            base_model=config.base_model,
-            training_data=config.training_data,
-            metrics=dict(config.metrics or {}),
-            architecture=config.architecture,
-            encoder_type=model.backbone.config.model_type,
+            base_model=settings.base_model,
+            training_data=settings.training_data,
+            metrics=dict(settings.metrics),
+            encoder_type=model.model.config.model_type,
             num_parameters=f"{count / 1e6:.1f}M" if count >= 1e5 else f"{count:,}",
-            threshold=config.threshold,
-            pair_layout=config.pair_layout,
-            pair_template=config.pair_template,
-            max_tokens_per_text=config.max_tokens_per_text,
-            equivalent_label=config.equivalent_label,
-            short_text_rule=config.short_text_rule,
-            text_features=list(config.text_features) if config.text_features else None,
-            opening_tokens=config.opening_tokens,
+            threshold=settings.threshold,
+            pair_layout=settings.pair_layout,
+            pair_template=settings.pair_template,
+            max_tokens_per_text=settings.max_tokens_per_text,
+            equivalent_label=settings.equivalent_label,
             darling_version=darling.__version__,
             transformers_version=transformers.__version__,
             torch_version=torch.__version__,
@@ -90,13 +80,6 @@ class PartitionClassifierCardData:
 
     @property
     def layout_description(self) -> str:
-        if self.architecture == "bi_encoder":
-            text = "bi-encoder: each text encoded alone; a symmetric head over the two embeddings"
-            if self.opening_tokens:
-                text += f" and over the embeddings of their first {self.opening_tokens} tokens"
-            if self.text_features:
-                text += f", plus surface text features of the whole texts ({', '.join(self.text_features)})"
-            return text
         if self.pair_layout == "template":
             return f"template `{self.pair_template}`"
         return _LAYOUTS.get(self.pair_layout, self.pair_layout)
@@ -111,12 +94,7 @@ class PartitionClassifierCardData:
             license=self.license,
             library_name="transformers",
             pipeline_tag="text-classification",
-            tags=[
-                "darling",
-                "partition-classifier",
-                "semantic-equivalence",
-                self.architecture.replace("_", "-"),
-            ],
+            tags=["darling", "partition-classifier", "semantic-equivalence", "cross-encoder"],
             base_model=None if is_local or not self.base_model else self.base_model,
             datasets=[self.training_data]
             if self.training_data and "/" in self.training_data and " " not in self.training_data
@@ -137,5 +115,5 @@ def write_model_card(
     """Writes ``README.md`` for ``model`` into ``save_directory`` and returns its path."""
     path = os.path.join(save_directory, "README.md")
     with open(path, "w", encoding="utf-8") as handle:
-        handle.write(PartitionClassifierCardData.from_model(model, model_id=model_id).render())
+        handle.write(ClassifierCardData.from_model(model, model_id=model_id).render())
     return path

@@ -1,6 +1,6 @@
 """Choosing a cascade's cut-offs so its partitions match the exact judge's on sample groups.
 
-A :class:`~darling.partition.judges.CascadeJudge` is only as good as its two cut-offs. A pair-level
+A :class:`~darling.partitioning.judges.CascadeJudge` is only as good as its two cut-offs. A pair-level
 rule ("misplace at most 1% of pairs") says little about partitions: a group of ten texts takes 25 to
 40 decisions, and one wrong decision can change its partition. :func:`calibrate_cascade` therefore
 measures what matters: on sample groups it partitions with the exact judge, then with cascades over
@@ -20,8 +20,8 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from darling.partition.algorithms import PARTITION_MODES, _resolve, partition_groups
-from darling.partition.judges import CascadeJudge, Judge, Pair, ScoreJudge, as_judge
+from darling.partitioning.algorithms import PARTITION_MODES, _resolve, partition_groups
+from darling.partitioning.judges import CascadeJudge, Judge, Pair, ScoreJudge, as_judge
 
 
 @dataclass
@@ -107,7 +107,7 @@ def calibrate_cascade(
     short_text_rule: str | None = None,
     show_progress: bool = True,
 ) -> CascadeJudge:
-    """Builds a :class:`~darling.partition.judges.CascadeJudge` with cut-offs chosen on sample groups.
+    """Builds a :class:`~darling.partitioning.judges.CascadeJudge` with cut-offs chosen on sample groups.
 
     The lower cut-off is searched first (with nothing settled as equivalent), then the upper one
     with that lower cut-off; each time the candidate sending the fewest pairs to ``exact`` among
@@ -121,16 +121,16 @@ def calibrate_cascade(
     check on held-out groups (``benchmarks/partition_cost.py`` does).
 
     Args:
-        fast: The cheap scorer (an :class:`~darling.partition.judges.EmbeddingJudge`, a
-            :class:`~darling.partition.judges.LexicalJudge`, ...).
-        exact: The judge to approximate: anything :func:`~darling.partition.judges.as_judge` accepts
+        fast: The cheap scorer (an :class:`~darling.partitioning.judges.EmbeddingJudge`, a
+            :class:`~darling.partitioning.judges.LexicalJudge`, ...).
+        exact: The judge to approximate: anything :func:`~darling.partitioning.judges.as_judge` accepts
             (typically a :class:`~darling.PartitionClassifier`).
         groups: Sample groups, like the ones the cascade will partition (for example rollouts of a
             few training prompts).
         mode: ``"all_pairs"`` or ``"greedy"``: the mode the cascade will be used with.
         min_agreement: Share of the sample groups whose partition must equal the exact one, in (0, 1].
         num_candidates: Cut-off candidates tried for each of the two cut-offs.
-        short_text_rule: As in :func:`~darling.partition.partition_groups` (``None``: the exact
+        short_text_rule: As in :func:`~darling.partitioning.partition_groups` (``None``: the exact
             judge's own).
         show_progress: Show a progress bar over the candidates.
 
@@ -143,8 +143,8 @@ def calibrate_cascade(
             candidates, no groups, or a ``fast`` judge that does not score pairs.
 
     Example:
-        >>> from darling.partition import ExactMatchJudge, LexicalJudge
-        >>> from darling.partition.calibration import calibrate_cascade
+        >>> from darling.partitioning import ExactMatchJudge, LexicalJudge
+        >>> from darling.partitioning.calibration import calibrate_cascade
         >>> groups = [["a red cat", "a red cat!", "a blue dog"], ["one", "two", "one."]]
         >>> cascade = calibrate_cascade(LexicalJudge(), ExactMatchJudge(), groups, show_progress=False)
         >>> cascade.calibration.agreement
