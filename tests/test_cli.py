@@ -45,40 +45,29 @@ def test_train_classifier_smoke_run_saves_a_loadable_classifier(tmp_path):
     out = tmp_path / "clf"
     assert main(["train-classifier", "--smoke", "--output_dir", str(out)]) == 0
     clf = PartitionClassifier.from_pretrained(out)
-    assert 0.0 <= clf.config.threshold <= 1.0
+    assert 0.0 <= clf.threshold <= 1.0 and clf.settings.metrics["dev_pairs"] > 0
     assert len(clf.predict_proba([("a cat", "a dog")])) == 1
 
 
-def test_train_classifier_head_only_recipe_saves_fitted_text_features(tmp_path):
-    from darling import PartitionClassifier
-    from darling.classifier import TEXT_FEATURES
+def test_train_classifier_bi_encoder_fits_and_saves_an_embedding_judge(tmp_path, capsys):
+    from darling.partitioning import EmbeddingJudge
 
-    out = tmp_path / "clf"
-    argv = ["train-classifier", "--smoke", "--architecture", "bi_encoder", "--text_features", "all"]
-    assert main([*argv, "--head_only", "--output_dir", str(out)]) == 0
-    clf = PartitionClassifier.from_pretrained(out)
-    assert clf.config.text_features == list(TEXT_FEATURES) and clf.text_featurizer.fitted
-    assert clf.config.metrics["dev_pairs"] > 0
-    assert len(clf.predict_proba([("a cat", "a dog")])) == 1
-    assert clf.config.threshold == 0.5  # the default --threshold_rule balanced
-    assert clf.config.opening_tokens is None  # off unless asked for
-    opening = tmp_path / "opening"
-    assert main([*argv, "--head_only", "--opening_tokens", "4", "--output_dir", str(opening)]) == 0
-    loaded = PartitionClassifier.from_pretrained(opening)
+    out = tmp_path / "judge"
     assert (
-        loaded.config.opening_tokens == 4 and loaded.embedding_size == 2 * loaded.config.encoder.hidden_size
+        main(["train-classifier", "--smoke", "--architecture", "bi_encoder", "--output_dir", str(out)]) == 0
     )
-    assert loaded.head.opening_scale.item() != 0.0  # fitted with the rest of the head
-    dev = tmp_path / "dev"
-    assert main([*argv, "--head_only", "--threshold_rule", "dev", "--output_dir", str(dev)]) == 0
-    assert PartitionClassifier.from_pretrained(dev).config.threshold != 0.5  # chosen on the dev pairs
+    assert "dev metrics" in capsys.readouterr().out
+    saved = json.loads((out / "darling_judge.json").read_text())
+    judge = EmbeddingJudge.from_pretrained(out)
+    assert judge.threshold == saved["threshold"] != 0.8  # fitted, not the constructor's default
+    assert len(judge.scores([("a cat", "a dog")])) == 1
 
 
-def test_train_classifier_head_only_needs_a_bi_encoder(capsys):
-    assert main(["train-classifier", "--smoke", "--head_only"]) == 2
-    assert "--architecture bi_encoder" in capsys.readouterr().err
-    assert main(["train-classifier", "--smoke", "--threshold_rule", "median"]) == 2
-    assert "--threshold_rule must be 'dev' or 'balanced'" in capsys.readouterr().err
+def test_train_classifier_rejects_an_unknown_architecture_and_a_missing_dataset(capsys):
+    assert main(["train-classifier", "--smoke", "--architecture", "siamese"]) == 2
+    assert "--architecture must be one of cross_encoder, bi_encoder" in capsys.readouterr().err
+    assert main(["train-classifier"]) == 2
+    assert "Pass --dataset" in capsys.readouterr().err
 
 
 def test_top_level_help_lists_the_commands(capsys):

@@ -105,7 +105,7 @@ def bert_dir(tmp_path_factory):
 
 
 def _limit(judge) -> int:
-    return judge.classifier.config.max_tokens_per_text
+    return judge.classifier.settings.max_tokens_per_text
 
 
 def test_protocol_sets_the_classifier_token_limit_and_an_explicit_limit_wins(deberta_dir, bert_dir):

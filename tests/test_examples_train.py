@@ -79,8 +79,9 @@ def test_recipes_parse_into_the_paper_settings(example, recipe, classifier, thre
     script_args, config = parser.parse_args_and_config(
         ["--config", str(EXAMPLES / "recipes" / recipe), "--bf16", "false", "--use_cpu", "true"]
     )
-    assert (config.diversity_classifier, config.diversity_threshold) == (classifier, threshold)
-    assert (config.fusion, config.scale_rewards, config.diversity_floor) == ("multiplicative", "none", 0.1)
+    assert config.diversity_classifier == classifier
+    assert config.diversity_kwargs == {"threshold": threshold, "mode": "all_pairs", "floor": 0.1}
+    assert (config.fusion, config.scale_rewards) == ("multiplicative", "none")
     assert config.num_generations == 8 and config.learning_rate == 1e-6 and config.temperature == 1.0
     assert script_args.max_train_samples == 10_000
 

@@ -273,7 +273,7 @@ def test_embedding_judge_encodes_each_text_once_across_rounds():
     from sentence_transformers import SentenceTransformer
 
     from darling.partitioning import EmbeddingJudge
-    from darling.tiny_models import minilm_path
+    from darling.partitioning.embedding import minilm_path
 
     judge = EmbeddingJudge(SentenceTransformer(minilm_path(), device="cpu"), threshold=0.8)
     encoded: list[str] = []
@@ -301,15 +301,3 @@ def test_embedding_judge_encodes_each_text_once_across_rounds():
         is False
     )
     assert len(encoded) == 4  # both texts came from the cache
-
-
-def test_keep_recent_moves_used_keys_to_the_end_and_drops_the_oldest():
-    from collections import OrderedDict
-
-    from darling.partitioning._lru import keep_recent
-
-    cache = OrderedDict((k, k) for k in "abcd")
-    keep_recent(cache, ["b", "zz"], max_size=3)  # an absent key is ignored
-    assert list(cache) == ["c", "d", "b"]
-    keep_recent(cache, [], max_size=0)
-    assert not cache

@@ -34,15 +34,13 @@ COMMON = {
     "scale_rewards": "none",
     "fusion": "multiplicative",
     "negative_quality": "allow",
-    "diversity_floor": 0.1,
-    "partition_mode": "all_pairs",
     "temperature": 1.0,
 }
 OFFICIAL = {
     "creative_llama_8b.yaml": {
         **COMMON,
         "beta": 0.001,
-        "diversity_threshold": 0.32,
+        "diversity_kwargs": {"threshold": 0.32, "mode": "all_pairs", "floor": 0.1},
         "max_prompt_length": 512,
         "max_completion_length": 1024,
         "prompts_per_generation_batch": 64,
@@ -51,7 +49,7 @@ OFFICIAL = {
     "math_qwen3_4b.yaml": {
         **COMMON,
         "beta": 0.0,
-        "diversity_threshold": 0.5,
+        "diversity_kwargs": {"threshold": 0.5, "mode": "all_pairs", "floor": 0.1},
         "max_prompt_length": 1024,
         "max_completion_length": 8192,
         "prompts_per_generation_batch": 256,
@@ -104,8 +102,6 @@ def test_darling_defaults_are_the_official_optimiser_settings(tmp_path):
         "scale_rewards",
         "fusion",
         "negative_quality",
-        "diversity_floor",
-        "partition_mode",
     ):
         assert defaults[key] == COMMON[key], key
 

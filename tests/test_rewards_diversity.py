@@ -315,39 +315,55 @@ def test_is_not_a_torch_module():
     assert not isinstance(DiversityRewardFunction(judge=judge()), torch.nn.Module)
 
 
-def test_classifier_object_is_used_through_its_as_judge():
-    class FakeClassifier:
-        name_or_path = "local/fake-classifier"
+@pytest.fixture(scope="module")
+def saved_classifier(tmp_path_factory):
+    from darling.classifier import ClassifierSettings, PartitionClassifier
+    from darling.tiny_models import tiny_sequence_classifier
 
-        def as_judge(self):
-            return judge()
+    model, tokenizer = tiny_sequence_classifier("bert")
+    path = tmp_path_factory.mktemp("classifier")
+    PartitionClassifier(
+        model, tokenizer, ClassifierSettings(threshold=0.5, max_tokens_per_text=32)
+    ).save_pretrained(path)
+    return str(path)
 
-    reward = DiversityRewardFunction(classifier=FakeClassifier(), num_generations=2, floor=0.0)
-    assert reward.classifier_id == "local/fake-classifier"
-    assert reward(prompts=["p", "p"], completions=["x 1", "x 2"]) == [0.0, 0.0]
+
+def test_classifier_is_used_through_its_judge_with_our_batch_size(saved_classifier):
+    from darling.classifier import ClassifierJudge, PartitionClassifier
+
+    clf = PartitionClassifier.from_pretrained(saved_classifier)
+    reward = DiversityRewardFunction(classifier=clf, num_generations=4, floor=0.0, batch_size=3)
+    assert isinstance(reward.judge, ClassifierJudge) and reward.judge.batch_size == 3
+    assert reward.classifier is clf and reward.classifier_id == saved_classifier
+    completions = [
+        "the cat sat on the mat today",
+        "a dog ran far",
+        "x y z w v u",
+        "one two three four five six",
+    ]
+    # The reward is exactly the partition the classifier's judge gives, turned into diversity.
+    labels = clf.partition(completions)
+    assert reward(prompts=["p"] * 4, completions=completions) == diversity_scores(labels, floor=0.0)
+    by_path = DiversityRewardFunction(classifier=saved_classifier, num_generations=4, floor=0.0)
+    assert by_path(prompts=["p"] * 4, completions=completions) == diversity_scores(labels, floor=0.0)
 
 
-def test_from_pretrained_splits_reward_and_classifier_arguments(monkeypatch):
-    import darling.rewards.diversity as diversity_module
+def test_from_pretrained_passes_threshold_and_model_kwargs_to_the_classifier(saved_classifier):
+    import torch
 
-    loaded = {}
-
-    class FakeClassifier:
-        def as_judge(self, threshold=None, batch_size=32):
-            loaded["judge_batch_size"] = batch_size
-            return judge()
-
-    def fake_load(path, **kwargs):
-        loaded["path"], loaded["kwargs"] = path, kwargs
-        return FakeClassifier()
-
-    monkeypatch.setattr(diversity_module, "_load_classifier", fake_load)
     reward = DiversityRewardFunction.from_pretrained(
-        "org/classifier", threshold=0.32, floor=0.2, batch_size=4
+        saved_classifier, threshold=0.32, model_kwargs={"dtype": torch.float64}, floor=0.2, batch_size=4
     )
-    assert loaded == {"path": "org/classifier", "kwargs": {"threshold": 0.32}, "judge_batch_size": 4}
-    assert reward.floor == 0.2 and isinstance(reward.classifier, FakeClassifier)
-    assert reward.classifier_id == "org/classifier"
+    assert reward.judge.threshold == 0.32 and reward.classifier.threshold == 0.32
+    assert reward.classifier.model.dtype == torch.float64
+    assert (reward.floor, reward.judge.batch_size, reward.classifier_id) == (0.2, 4, saved_classifier)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'floors'"):
+        DiversityRewardFunction.from_pretrained(saved_classifier, floors=0.2)
+
+
+def test_a_classifier_argument_that_is_not_a_classifier_points_to_judge():
+    with pytest.raises(TypeError, match=r"pass other judges .* as `judge=`"):
+        DiversityRewardFunction(classifier=first_word_equal)
 
 
 # --- distributed, simulated in threads ------------------------------------------------------------

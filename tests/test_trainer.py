@@ -239,28 +239,59 @@ def test_diversity_reward_gets_num_generations_from_the_config(policy, tmp_path)
     assert diversity.num_generations == 4
 
 
-def test_builds_the_diversity_reward_from_the_config(policy, tmp_path, monkeypatch):
-    calls = []
+@pytest.fixture(scope="module")
+def saved_classifier(tmp_path_factory):
+    from darling.classifier import ClassifierSettings, PartitionClassifier
+    from darling.tiny_models import tiny_sequence_classifier
 
-    def fake_from_pretrained(path, **kwargs):
-        calls.append((path, kwargs))
-        return DiversityRewardFunction(judge=ExactMatchJudge(), floor=kwargs["floor"], mode=kwargs["mode"])
+    model, tokenizer = tiny_sequence_classifier("bert")
+    path = tmp_path_factory.mktemp("classifier")
+    PartitionClassifier(
+        model, tokenizer, ClassifierSettings(threshold=0.5, max_tokens_per_text=32)
+    ).save_pretrained(path)
+    return str(path)
 
-    monkeypatch.setattr(DiversityRewardFunction, "from_pretrained", staticmethod(fake_from_pretrained))
+
+def test_builds_the_diversity_reward_from_the_config(policy, tmp_path, saved_classifier):
     trainer = _trainer(
         policy,
         tmp_path,
         [LengthQuality()],
-        diversity_classifier="some/classifier",
-        diversity_threshold=0.32,
-        partition_mode="greedy",
-        diversity_floor=0.2,
+        diversity_classifier=saved_classifier,
+        diversity_kwargs={"threshold": 0.32, "mode": "greedy", "floor": 0.2},
         reward_weights=[2.0],
     )
-    assert calls == [("some/classifier", {"mode": "greedy", "floor": 0.2, "threshold": 0.32})]
+    reward = trainer.diversity_reward
+    assert (reward.classifier_id, reward.mode, reward.floor, reward.judge.threshold) == (
+        saved_classifier,
+        "greedy",
+        0.2,
+        0.32,
+    )
     assert trainer.reward_func_names == ["length_quality", "darling_diversity"]
     assert trainer.quality_weights.tolist() == [2.0, 0.0]
     assert trainer.reward_weights.tolist() == [0.0, 0.0, 1.0]
+
+
+@pytest.mark.parametrize(
+    ("diversity_kwargs", "match"),
+    [
+        ({"floors": 0.2}, "diversity_kwargs=.* holds an argument"),
+        ({"mode": "pairs"}, "Unknown partition mode 'pairs'"),
+        ({"threshold": 3.0}, "threshold must be a number in"),
+    ],
+)
+def test_bad_diversity_kwargs_fail_when_the_reward_is_built(
+    policy, tmp_path, saved_classifier, diversity_kwargs, match
+):
+    with pytest.raises(ValueError, match=match):
+        _trainer(
+            policy,
+            tmp_path,
+            [LengthQuality()],
+            diversity_classifier=saved_classifier,
+            diversity_kwargs=diversity_kwargs,
+        )
 
 
 @pytest.mark.parametrize(

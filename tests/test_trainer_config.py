@@ -18,9 +18,8 @@ def test_paper_defaults(tmp_path):
     assert isinstance(config, GRPOConfig)
     assert config.fusion == "multiplicative"
     assert config.scale_rewards == "none"
-    assert config.diversity_floor == 0.1
     assert config.beta == 0.0
-    assert config.partition_mode == "all_pairs"
+    assert (config.diversity_classifier, config.diversity_kwargs) == (None, None)
     assert config.negative_quality == "allow"
     assert config.diversity_weight is None
     # The official verl scripts' optimiser settings.
@@ -44,10 +43,8 @@ def test_bf16_defaults_off_without_an_accelerator_but_explicit_value_wins(tmp_pa
         ({"fusion": "sum"}, "set fusion to one of multiplicative, additive"),
         ({"negative_quality": "ignore"}, "choose one of allow, shift, shift_if_negative, clip, error"),
         ({"max_prompt_length": 0}, "max_prompt_length must be a positive number of tokens"),
-        ({"partition_mode": "pairs"}, "choose one of all_pairs, greedy"),
-        ({"diversity_floor": 1.5}, r"diversity_floor must be in \[0, 1\]"),
-        ({"diversity_threshold": 32.0}, r"threshold in \[0, 1\]"),
-        ({"short_text_rule": "fuzzy"}, "short_text_rule='fuzzy' is not supported"),
+        ({"diversity_kwargs": "{threshold: 0.3}"}, "diversity_kwargs must be a JSON object"),
+        ({"diversity_kwargs": [0.3]}, "diversity_kwargs must be a dict"),
         ({"multi_objective_aggregation": "normalize_then_sum"}, "sum_then_normalize"),
         ({"num_generations": 1, "per_device_train_batch_size": 1}, "at least 2 generations"),
     ],
@@ -72,10 +69,10 @@ def test_loads_from_yaml_through_trl_parser(tmp_path):
                 "use_cpu: true",
                 "report_to: none",
                 "diversity_classifier: dogtooth/similarity-classifier-f168-hf",
-                "diversity_threshold: 0.32",
-                "partition_mode: greedy",
-                "diversity_floor: 0.2",
-                "short_text_rule: exact",
+                "diversity_kwargs:",
+                "  threshold: 0.32",
+                "  mode: greedy",
+                "  short_text_rule: exact",
                 "fusion: additive",
                 "diversity_weight: 0.7",
                 "negative_quality: clip",
@@ -86,16 +83,19 @@ def test_loads_from_yaml_through_trl_parser(tmp_path):
         )
     )
     parser = TrlParser((ScriptArguments, DarlingConfig))
-    script_args, config = parser.parse_args_and_config(["--config", str(recipe), "--diversity_floor", "0.3"])
+    script_args, config = parser.parse_args_and_config(["--config", str(recipe), "--beta", "0.002"])
     assert script_args.dataset_name == "my/prompts"
     assert isinstance(config, DarlingConfig)
     assert config.diversity_classifier == "dogtooth/similarity-classifier-f168-hf"
-    assert config.diversity_threshold == pytest.approx(0.32)
-    assert (config.partition_mode, config.short_text_rule) == ("greedy", "exact")
+    assert config.diversity_kwargs == {"threshold": 0.32, "mode": "greedy", "short_text_rule": "exact"}
     assert (config.fusion, config.diversity_weight, config.negative_quality) == ("additive", 0.7, "clip")
-    assert config.diversity_floor == pytest.approx(0.3)  # CLI flag overrides the file
-    assert config.beta == pytest.approx(0.001)
+    assert config.beta == pytest.approx(0.002)  # CLI flag overrides the file
     assert config.num_generations == 4
+
+
+def test_diversity_kwargs_parse_from_a_json_string_on_the_command_line(tmp_path):
+    config = _config(tmp_path, diversity_kwargs='{"threshold": 0.32, "floor": 0.2}')
+    assert config.diversity_kwargs == {"threshold": 0.32, "floor": 0.2}
 
 
 def test_yaml_with_an_invalid_combination_fails_while_parsing(tmp_path):

@@ -15,6 +15,8 @@ from torch import nn
 
 from darling.classifier.settings import CONFIG_KEY, RELEASED_TOKENIZERS, ClassifierSettings, default_settings
 
+# Label names of a new classifier's head (what a serving engine reports as `label`).
+LABELS = {0: "different", 1: "equivalent"}
 HUB_KWARGS = ("cache_dir", "force_download", "local_files_only", "token", "revision", "subfolder", "proxies")
 LEGACY_MODEL_TYPE = "darling_partition_classifier"
 # Special tokens a pair layout adds around the two texts ([CLS] a [SEP] b [SEP]).
@@ -164,3 +166,67 @@ def load_legacy_checkpoint(name_or_path: Any, values: dict[str, Any], hub_kwargs
         if values.get(key) is not None
     }  # fmt: skip
     return model.eval(), ClassifierSettings(**legacy)
+
+
+def checkpoint_parts(
+    name_or_path: Any, tokenizer: Any, overrides: dict[str, Any], model_kwargs: dict[str, Any]
+) -> tuple[Any, Any, ClassifierSettings]:
+    """Model (in eval mode), tokenizer and settings of a two-label sequence-classification checkpoint.
+
+    Raises:
+        ValueError: If the checkpoint is not a trained two-label sequence classifier, or its tokenizer
+            cannot be its own.
+    """
+    from transformers import AutoConfig, AutoModelForSequenceClassification
+
+    hub_kwargs = hub_kwargs_of(model_kwargs)
+    values = config_dict(name_or_path, **hub_kwargs)
+    if values.get("model_type") == LEGACY_MODEL_TYPE:
+        model, settings = load_legacy_checkpoint(name_or_path, values, hub_kwargs)
+        settings = settings.replace(**overrides)
+    else:
+        config = AutoConfig.from_pretrained(name_or_path, **hub_kwargs)
+        check_sequence_classifier(config, name_or_path)
+        model, info = AutoModelForSequenceClassification.from_pretrained(
+            name_or_path, config=config, output_loading_info=True, **model_kwargs
+        )
+        if info.get("missing_keys"):
+            raise ValueError(
+                f"{name_or_path!s} lacks weights the classifier needs ({', '.join(sorted(info['missing_keys'])[:5])}); "
+                "it is not a trained sequence classifier. Use PartitionClassifier.from_encoder() to start a new one."
+            )
+        settings = checkpoint_settings(config, name_or_path, overrides)
+        if getattr(config, CONFIG_KEY, None) is None:
+            # A plain checkpoint: record where it came from for the card, fit the default length.
+            settings = settings.replace(base_model=settings.base_model or str(name_or_path))
+            limit = max_tokens_limit(model)
+            if overrides.get("max_tokens_per_text") is None and limit is not None:
+                settings = settings.replace(max_tokens_per_text=min(settings.max_tokens_per_text, limit))
+    tokenizer = load_tokenizer(tokenizer, hub_kwargs, str(name_or_path))
+    check_tokenizer(tokenizer, model.config, str(name_or_path))
+    return model.eval(), tokenizer, settings
+
+
+def encoder_parts(
+    encoder_name_or_path: Any, tokenizer: Any, model_kwargs: dict[str, Any], settings: dict[str, Any]
+) -> tuple[Any, Any, ClassifierSettings]:
+    """Model (an encoder with a fresh two-label head), tokenizer and settings of a new classifier."""
+    from transformers import AutoModelForSequenceClassification
+
+    model = AutoModelForSequenceClassification.from_pretrained(
+        encoder_name_or_path,
+        num_labels=2,
+        id2label=dict(LABELS),
+        label2id={name: index for index, name in LABELS.items()},
+        ignore_mismatched_sizes=True,
+        **model_kwargs,
+    )
+    model.config.architectures = [type(model).__name__]  # the saved config names the classifier
+    defaults = default_settings(model.config.model_type)
+    limit = max_tokens_limit(model)
+    if limit is not None and "max_tokens_per_text" not in settings:
+        defaults = defaults.replace(max_tokens_per_text=min(defaults.max_tokens_per_text, limit))
+    settings = {"base_model": str(encoder_name_or_path), **settings}
+    tokenizer = load_tokenizer(tokenizer, hub_kwargs_of(model_kwargs), str(encoder_name_or_path))
+    check_tokenizer(tokenizer, model.config, str(encoder_name_or_path))
+    return model, tokenizer, defaults.replace(**settings)

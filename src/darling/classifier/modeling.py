@@ -17,27 +17,16 @@ from typing import Any
 
 import torch
 from tqdm.auto import tqdm
-from transformers import AutoConfig, AutoModelForSequenceClassification, BatchEncoding, PreTrainedModel
+from transformers import BatchEncoding, PreTrainedModel
 
 from darling.classifier._staging import staged_save
 from darling.classifier.judge import ClassifierJudge
 from darling.classifier.layout import PairLayout, pad_batch
-from darling.classifier.loading import (
-    LEGACY_MODEL_TYPE,
-    check_sequence_classifier,
-    check_tokenizer,
-    checkpoint_settings,
-    config_dict,
-    hub_kwargs_of,
-    load_legacy_checkpoint,
-    load_tokenizer,
-    max_tokens_limit,
-)
+from darling.classifier.loading import checkpoint_parts, encoder_parts, max_tokens_limit
 from darling.classifier.settings import CONFIG_KEY, ClassifierSettings, default_settings
 from darling.partitioning._validation import check_pairs
 
 Pair = tuple[str, str]
-LABELS = {0: "different", 1: "equivalent"}
 
 
 class PartitionClassifier:
@@ -311,39 +300,13 @@ class PartitionClassifier:
             ValueError: If the checkpoint is not a two-label sequence classifier, its weights do not fit,
                 or the layout does not fit its tokenizer.
         """
-        hub_kwargs = hub_kwargs_of(model_kwargs)
         overrides = dict(
             pair_layout=pair_layout,
             pair_template=pair_template,
             threshold=threshold,
             max_tokens_per_text=max_tokens_per_text,
         )
-        values = config_dict(name_or_path, **hub_kwargs)
-        if values.get("model_type") == LEGACY_MODEL_TYPE:
-            model, settings = load_legacy_checkpoint(name_or_path, values, hub_kwargs)
-            settings = settings.replace(**overrides)
-        else:
-            config = AutoConfig.from_pretrained(name_or_path, **hub_kwargs)
-            check_sequence_classifier(config, name_or_path)
-            model, info = AutoModelForSequenceClassification.from_pretrained(
-                name_or_path, config=config, output_loading_info=True, **model_kwargs
-            )
-            if info.get("missing_keys"):
-                raise ValueError(
-                    f"{name_or_path!s} lacks weights the classifier needs ({', '.join(sorted(info['missing_keys'])[:5])}); "
-                    "it is not a trained sequence classifier. Use PartitionClassifier.from_encoder() to start a new one."
-                )
-            settings = checkpoint_settings(config, name_or_path, overrides)
-            if getattr(config, CONFIG_KEY, None) is None:
-                # A plain checkpoint: record where it came from for the card, fit the default length.
-                settings = settings.replace(base_model=settings.base_model or str(name_or_path))
-                limit = max_tokens_limit(model)
-                if max_tokens_per_text is None and limit is not None and settings.max_tokens_per_text > limit:
-                    settings = settings.replace(max_tokens_per_text=limit)
-        tokenizer = load_tokenizer(tokenizer, hub_kwargs, str(name_or_path))
-        check_tokenizer(tokenizer, model.config, str(name_or_path))
-        model.eval()
-        return cls(model, tokenizer, settings)
+        return cls(*checkpoint_parts(name_or_path, tokenizer, overrides, model_kwargs))
 
     @classmethod
     def from_encoder(
@@ -366,24 +329,7 @@ class PartitionClassifier:
         Returns:
             A :class:`PartitionClassifier` with a random head, ready to train.
         """
-        model_kwargs = dict(model_kwargs or {})
-        model = AutoModelForSequenceClassification.from_pretrained(
-            encoder_name_or_path,
-            num_labels=2,
-            id2label=dict(LABELS),
-            label2id={name: index for index, name in LABELS.items()},
-            ignore_mismatched_sizes=True,
-            **model_kwargs,
-        )
-        model.config.architectures = [type(model).__name__]  # the saved config names the classifier
-        defaults = default_settings(model.config.model_type)
-        limit = max_tokens_limit(model)
-        if limit is not None and "max_tokens_per_text" not in settings:
-            defaults = defaults.replace(max_tokens_per_text=min(defaults.max_tokens_per_text, limit))
-        settings.setdefault("base_model", str(encoder_name_or_path))
-        tokenizer = load_tokenizer(tokenizer, hub_kwargs_of(model_kwargs), str(encoder_name_or_path))
-        check_tokenizer(tokenizer, model.config, str(encoder_name_or_path))
-        return cls(model, tokenizer, defaults.replace(**settings))
+        return cls(*encoder_parts(encoder_name_or_path, tokenizer, dict(model_kwargs or {}), settings))
 
     def save_pretrained(
         self, save_directory: str | os.PathLike, *, model_id: str | None = None, **kwargs: Any

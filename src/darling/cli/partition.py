@@ -149,9 +149,9 @@ def run(args) -> int:
         "protocol": protocol or "upstream",
         "output": str(out_path),
     }
-    tokens = getattr(getattr(judge, "classifier", None), "config", None)
-    if tokens is not None:
-        summary["max_tokens_per_text"] = tokens.max_tokens_per_text
+    settings = getattr(getattr(judge, "classifier", None), "settings", None)
+    if settings is not None:
+        summary["max_tokens_per_text"] = settings.max_tokens_per_text
     if args.scores_field is not None:
         summary["mean_utility"] = totals["utility"] / n
         if protocol == "darling":
