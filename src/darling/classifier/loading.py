@@ -195,16 +195,53 @@ def checkpoint_parts(
                 f"{name_or_path!s} lacks weights the classifier needs ({', '.join(sorted(info['missing_keys'])[:5])}); "
                 "it is not a trained sequence classifier. Use PartitionClassifier.from_encoder() to start a new one."
             )
-        settings = checkpoint_settings(config, name_or_path, overrides)
-        if getattr(config, CONFIG_KEY, None) is None:
-            # A plain checkpoint: record where it came from for the card, fit the default length.
-            settings = settings.replace(base_model=settings.base_model or str(name_or_path))
-            limit = max_tokens_limit(model)
-            if overrides.get("max_tokens_per_text") is None and limit is not None:
-                settings = settings.replace(max_tokens_per_text=min(settings.max_tokens_per_text, limit))
+        settings = fitted_settings(config, name_or_path, overrides, model)
     tokenizer = load_tokenizer(tokenizer, hub_kwargs, str(name_or_path))
     check_tokenizer(tokenizer, model.config, str(name_or_path))
     return model.eval(), tokenizer, settings
+
+
+def fitted_settings(
+    config: Any, name_or_path: Any, overrides: dict[str, Any], model: nn.Module
+) -> ClassifierSettings:
+    """:func:`checkpoint_settings`; for a plain checkpoint also its source (for the card) and a default
+    token limit that fits the model's positions."""
+    settings = checkpoint_settings(config, name_or_path, overrides)
+    if getattr(config, CONFIG_KEY, None) is None:
+        settings = settings.replace(base_model=settings.base_model or str(name_or_path))
+        limit = max_tokens_limit(model)
+        if overrides.get("max_tokens_per_text") is None and limit is not None:
+            settings = settings.replace(max_tokens_per_text=min(settings.max_tokens_per_text, limit))
+    return settings
+
+
+def weightless_parts(
+    name_or_path: Any, tokenizer: Any, overrides: dict[str, Any], hub_kwargs: dict[str, Any]
+) -> tuple[Any, Any, ClassifierSettings]:
+    """Config, tokenizer and settings of a checkpoint, without loading its weights (for a served judge).
+
+    The model is built on the meta device only to read its position limit.
+
+    Raises:
+        ValueError: As :func:`checkpoint_parts`, and for a darling 0.1 checkpoint (re-save it with
+            ``PartitionClassifier.from_pretrained(old).save_pretrained(new)`` first).
+    """
+    import torch
+    from transformers import AutoConfig, AutoModelForSequenceClassification
+
+    if config_dict(name_or_path, **hub_kwargs).get("model_type") == LEGACY_MODEL_TYPE:
+        raise ValueError(
+            f"{name_or_path!s} is a darling 0.1 checkpoint, which serving engines cannot load; convert it with "
+            "PartitionClassifier.from_pretrained(old).save_pretrained(new) and serve the new folder."
+        )
+    config = AutoConfig.from_pretrained(name_or_path, **hub_kwargs)
+    check_sequence_classifier(config, name_or_path)
+    with torch.device("meta"):
+        skeleton = AutoModelForSequenceClassification.from_config(config)
+    settings = fitted_settings(config, name_or_path, overrides, skeleton)
+    tokenizer = load_tokenizer(tokenizer, hub_kwargs, str(name_or_path))
+    check_tokenizer(tokenizer, config, str(name_or_path))
+    return config, tokenizer, settings
 
 
 def encoder_parts(

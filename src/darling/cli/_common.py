@@ -7,9 +7,12 @@ import argparse
 from darling.evaluation.novelty import NOVELTYBENCH_PROTOCOLS, PROTOCOL_MAX_TOKENS_PER_TEXT
 
 JUDGE_HELP = (
-    "How to decide that two generations are equivalent: classifier:PATH_OR_HUB_ID (a darling "
-    "PartitionClassifier), embedding:MODEL (sentence-transformers cosine), lexical (unigram F1), "
-    "exact, or normalized (exact after lower-casing and dropping punctuation)."
+    "How to decide that two generations are equivalent: classifier:PATH_OR_HUB_ID (a partition "
+    "classifier run here), 'served:PATH_OR_HUB_ID@URL,URL;model=NAME' (that classifier served by "
+    "vLLM/SGLang; ;engine=sglang for SGLang), 'llm:MODEL@URL,URL;task=math' (an instruct model behind "
+    "OpenAI-compatible chat servers), embedding:MODEL (sentence-transformers cosine, or a folder saved by "
+    "EmbeddingJudge), lexical (unigram F1), exact, or normalized (exact after lower-casing and dropping "
+    "punctuation)."
 )
 
 

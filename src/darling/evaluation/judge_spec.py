@@ -7,6 +7,8 @@ from darling.partitioning import EmbeddingJudge, ExactMatchJudge, Judge, Lexical
 
 JUDGE_SPECS: tuple[str, ...] = (
     "classifier:PATH_OR_HUB_ID",
+    "served:PATH_OR_HUB_ID@URL[,URL...][;model=NAME][;engine=vllm|sglang]",
+    "llm:MODEL@URL[,URL...][;task=open|math]",
     "embedding:MODEL",
     "lexical",
     "exact",
@@ -26,8 +28,14 @@ def load_judge(
 
     - ``classifier:PATH_OR_HUB_ID``: a :class:`~darling.classifier.PartitionClassifier`
       (local directory or hub id; its own threshold and per-text token limit unless given).
+    - ``served:PATH_OR_HUB_ID@URL[,URL...]``: a :class:`~darling.serving.ServedClassifierJudge`: that
+      classifier served by vLLM/SGLang at the URLs; options after ``;``: ``model=NAME`` (the served
+      model name), ``engine=sglang``.
+    - ``llm:MODEL@URL[,URL...]``: a :class:`~darling.serving.ServedLLMJudge` asking the instruct model
+      MODEL on OpenAI-compatible servers; option ``;task=math`` for solution strategies.
     - ``embedding:MODEL``: an :class:`~darling.partitioning.EmbeddingJudge` with a sentence-transformers
-      model name or path (cosine threshold 0.8 unless given).
+      model name or path, or a folder saved by ``EmbeddingJudge.save_pretrained`` (its fitted
+      threshold; 0.8 for a plain model) unless a threshold is given.
     - ``lexical``: a :class:`~darling.partitioning.LexicalJudge` (unigram F1 above 0.458 unless given).
     - ``exact`` / ``normalized``: an :class:`~darling.partitioning.ExactMatchJudge`, raw or after
       lower-casing and dropping punctuation.
@@ -57,7 +65,7 @@ def load_judge(
     kind = kind.lower()
     if protocol is not None:
         check_protocol(protocol)
-    if max_tokens_per_text is not None and kind != "classifier":
+    if max_tokens_per_text is not None and kind not in ("classifier", "served"):
         raise ValueError(
             f"`max_tokens_per_text` (--max-tokens-per-text) applies to classifier judges only; judge {spec!r} "
             "reads whole texts."
@@ -78,7 +86,7 @@ def load_judge(
             raise ValueError(
                 "Judge 'embedding' needs a model: embedding:sentence-transformers/all-MiniLM-L6-v2."
             )
-        return EmbeddingJudge(arg) if threshold is None else EmbeddingJudge(arg, threshold=threshold)
+        return EmbeddingJudge.from_pretrained(arg, **({} if threshold is None else {"threshold": threshold}))
     if kind == "classifier":
         if not arg:
             raise ValueError(
@@ -90,4 +98,37 @@ def load_judge(
             max_tokens_per_text = PROTOCOL_MAX_TOKENS_PER_TEXT[protocol]
         classifier = PartitionClassifier.from_pretrained(arg, max_tokens_per_text=max_tokens_per_text)
         return classifier.as_judge(threshold=threshold)
+    if kind in ("served", "llm"):
+        return _served_judge(kind, arg, spec, threshold, max_tokens_per_text, protocol)
     raise ValueError(f"Unknown judge {spec!r}; use one of: {', '.join(JUDGE_SPECS)}.")
+
+
+def _served_judge(kind: str, arg: str, spec: str, threshold, max_tokens_per_text, protocol) -> Judge:
+    """``served:CKPT@URLS;k=v`` / ``llm:MODEL@URLS;k=v`` -> the served judge."""
+    from darling.serving import ServedClassifierJudge, ServedLLMJudge
+
+    target, _, rest = arg.partition("@")
+    urls, *options = rest.split(";")
+    if not target or not urls.strip():
+        example = (
+            "served:my/classifier@http://node1:8000,http://node1:8001"
+            if kind == "served"
+            else ("llm:Qwen/Qwen2.5-7B-Instruct@http://node1:9000")
+        )
+        raise ValueError(f"Judge {kind!r} needs a model and server URLs, e.g. {example}; got {spec!r}.")
+    settings = {}
+    for option in options:
+        key, eq, value = option.partition("=")
+        if not eq or key.strip() not in (("model", "engine") if kind == "served" else ("task",)):
+            allowed = "model=NAME, engine=vllm|sglang" if kind == "served" else "task=open|math"
+            raise ValueError(f"Unknown option {option!r} in judge {spec!r}; {kind!r} takes {allowed}.")
+        settings[key.strip()] = value.strip()
+    if kind == "llm":
+        if threshold is not None:
+            raise ValueError("Judge 'llm' gives verdicts, not scores: drop --threshold.")
+        return ServedLLMJudge(urls, target, **settings)
+    if max_tokens_per_text is None and protocol is not None:
+        max_tokens_per_text = PROTOCOL_MAX_TOKENS_PER_TEXT[protocol]
+    return ServedClassifierJudge(
+        target, urls, threshold=threshold, max_tokens_per_text=max_tokens_per_text, **settings
+    )

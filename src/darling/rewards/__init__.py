@@ -10,7 +10,7 @@ names its metrics after. The reward-model pieces (torch, transformers) are impor
 from darling._lazy import lazy_exports
 from darling.rewards._groups import completion_text, completion_texts, group_bounds
 from darling.rewards.distributed import gather_rows, local_slice
-from darling.rewards.diversity import DiversityRewardFunction
+from darling.rewards.diversity import AsyncDiversityRewardFunction, DiversityRewardFunction
 from darling.rewards.math import MathAccuracyReward, verify_math_answer
 from darling.rewards.ngram import NGramDiversityReward, ngram_novelty
 
@@ -24,6 +24,7 @@ __getattr__, __dir__ = lazy_exports(
 )
 
 __all__ = [
+    "AsyncDiversityRewardFunction",
     "AtheneRewardModel",
     "DiversityRewardFunction",
     "MathAccuracyReward",

@@ -148,14 +148,21 @@ class DiversityRewardFunction:
         *,
         threshold: float | None = None,
         model_kwargs: dict[str, Any] | None = None,
+        servers: Sequence[str] | str | None = None,
+        server_options: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> DiversityRewardFunction:
-        """Builds the reward function around a :class:`~darling.PartitionClassifier` loaded from disk or a hub.
+        """Builds the reward function around a partition classifier, loaded here or served elsewhere.
 
         Args:
             path_or_hub_id: Local directory or hub id of a partition classifier.
             threshold: Overrides the classifier's decision threshold.
-            model_kwargs: Passed to ``PartitionClassifier.from_pretrained`` (``dtype``, ``device_map``, ...).
+            model_kwargs: Passed to ``PartitionClassifier.from_pretrained`` (``dtype``, ``device_map``, ...);
+                not used with ``servers``.
+            servers: URLs of vLLM/SGLang servers serving that classifier: the pairs go there (a
+                :class:`~darling.serving.ServedClassifierJudge`) and no weights are loaded here.
+            server_options: Arguments of :class:`~darling.serving.ServedClassifierJudge` (``model``,
+                ``engine``, ``pairs_per_request``, ``max_in_flight``, ``timeout``, ``retries``, ...).
             **kwargs: Arguments of :class:`DiversityRewardFunction` (``mode``, ``floor``, ``batch_size``, ...).
 
         Returns:
@@ -165,8 +172,24 @@ class DiversityRewardFunction:
             ```python
             # doc: no-run
             reward = DiversityRewardFunction.from_pretrained("dogtooth/similarity-classifier-f168-hf", floor=0.1)
+            served = AsyncDiversityRewardFunction.from_pretrained(
+                "dogtooth/qwen3-4b-emb-finetuned-step-70-hf", servers=["http://node1:8000", "http://node1:8001"]
+            )
             ```
         """
+        if servers is not None:
+            if model_kwargs:
+                raise ValueError("model_kwargs load weights in this process; with `servers` none are loaded.")
+            from darling.serving import ServedClassifierJudge
+
+            judge = ServedClassifierJudge(
+                path_or_hub_id, servers, threshold=threshold, **(server_options or {})
+            )
+            reward = cls(judge=judge, **kwargs)
+            reward.classifier_id = str(path_or_hub_id)
+            return reward
+        if server_options:
+            raise ValueError("server_options configure the served judge: pass `servers` too, or drop them.")
         from darling.classifier import PartitionClassifier
 
         classifier = PartitionClassifier.from_pretrained(
@@ -317,3 +340,37 @@ class DiversityRewardFunction:
             f"DiversityRewardFunction(judge={self.judge!r}, mode={self.mode!r}, floor={self.floor}, "
             f"num_generations={self.num_generations}, partition_correct={self.correctness_reward is not None})"
         )
+
+
+class AsyncDiversityRewardFunction(DiversityRewardFunction):
+    """:class:`DiversityRewardFunction` with an ``async`` call, for judges that wait on servers.
+
+    TRL runs async reward functions concurrently (``asyncio.gather`` on its own event loop), so
+    while this one waits for a served judge's answers, other async reward functions (an LLM-judge
+    quality reward, say) make progress. The scoring itself is the synchronous one, run in a worker
+    thread, so the numbers are exactly :class:`DiversityRewardFunction`'s; with several processes,
+    every process still gathers whole groups first.
+
+    Example:
+        ```python
+        # doc: no-run
+        from darling.serving import ServedClassifierJudge
+
+        judge = ServedClassifierJudge("my/classifier", urls=["http://node1:8000"])
+        diversity = AsyncDiversityRewardFunction(judge=judge)
+        ```
+    """
+
+    async def __call__(
+        self,
+        prompts: Sequence[Any] | None,
+        completions: Sequence[Any],
+        completion_ids: Sequence[Sequence[int]] | None = None,
+        log_metric: Callable[[str, float], None] | None = None,
+        **kwargs: Any,
+    ) -> list[float]:
+        """:meth:`DiversityRewardFunction.__call__`, awaited in a worker thread."""
+        import asyncio
+
+        call = super().__call__
+        return await asyncio.to_thread(call, prompts, completions, completion_ids, log_metric, **kwargs)

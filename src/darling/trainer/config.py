@@ -104,6 +104,14 @@ class DarlingConfig(GRPOConfig):
             "(chat, threshold 0.32) or 'dogtooth/qwen3-4b-emb-finetuned-step-70-hf' (math, threshold 0.5)."
         },
     )
+    diversity_servers: list[str] | None = field(
+        default=None,
+        metadata={
+            "help": "URLs of vLLM/SGLang servers serving diversity_classifier (e.g. http://node1:8000): every process "
+            "sends its pairs there instead of loading the classifier, through an async diversity reward. Server "
+            "options (model, engine, timeout, ...) go in diversity_kwargs['server_options']."
+        },
+    )
     diversity_kwargs: dict | str | None = field(
         default=None,
         metadata={
@@ -151,6 +159,15 @@ class DarlingConfig(GRPOConfig):
                 ) from None
         if self.diversity_kwargs is not None and not isinstance(self.diversity_kwargs, dict):
             raise ValueError(f"diversity_kwargs must be a dict, got {type(self.diversity_kwargs).__name__}.")
+        if self.diversity_servers is not None:
+            from darling.serving.pool import check_urls
+
+            self.diversity_servers = check_urls(self.diversity_servers)
+            if not self.diversity_classifier:
+                raise ValueError(
+                    "diversity_servers name the servers of a classifier: set diversity_classifier to the checkpoint "
+                    "they serve (its pair layout and tokenizer build the requests)."
+                )
         if self.fusion not in FUSIONS:
             raise ValueError(
                 f"fusion={self.fusion!r} is not supported; set fusion to one of {', '.join(FUSIONS)}."

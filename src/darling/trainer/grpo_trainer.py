@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 import torch
 from trl import GRPOConfig, GRPOTrainer
 
-from darling.rewards.diversity import DiversityRewardFunction
+from darling.rewards.diversity import AsyncDiversityRewardFunction, DiversityRewardFunction
 from darling.trainer.config import DarlingConfig
 from darling.trainer.fusion import fuse_rewards, weighted_quality
 from darling.trainer.prompt_filter import drop_long_prompts
@@ -212,28 +212,34 @@ class DarlingGRPOTrainer(GRPOTrainer):
                 "reward_funcs, or set DarlingConfig.diversity_classifier to a PartitionClassifier path or hub id "
                 "(e.g. 'dogtooth/similarity-classifier-f168-hf')."
             )
-        model_kwargs: dict[str, Any] = {}
-        device = args.device
-        if device.type != "cpu":
-            # Each process scores whole groups with its own copy, on its own accelerator.
-            model_kwargs["device_map"] = {"": str(device)}
-            if args.bf16:
-                model_kwargs["dtype"] = torch.bfloat16
         options = dict(args.diversity_kwargs or {})
-        if "model_kwargs" in options:
-            model_kwargs.update(options.pop("model_kwargs"))
+        if args.diversity_servers:
+            # Served: no weights here; the async reward lets TRL await the servers next to other async rewards.
+            builder, loading = (
+                AsyncDiversityRewardFunction.from_pretrained,
+                {"servers": args.diversity_servers},
+            )
+        else:
+            builder, loading = (
+                DiversityRewardFunction.from_pretrained,
+                {"model_kwargs": options.pop("model_kwargs", {})},
+            )
+            device = args.device
+            if device.type != "cpu":
+                # Each process scores whole groups with its own copy, on its own accelerator.
+                loading["model_kwargs"] = {"device_map": {"": str(device)}, **loading["model_kwargs"]}
+                if args.bf16:
+                    loading["model_kwargs"].setdefault("dtype", torch.bfloat16)
         with full_weights_under_zero3():
             try:
-                return DiversityRewardFunction.from_pretrained(
-                    args.diversity_classifier, model_kwargs=model_kwargs, **options
-                )
+                return builder(args.diversity_classifier, **loading, **options)
             except TypeError as err:
                 if "unexpected keyword argument" not in str(err):
                     raise
                 raise ValueError(
                     f"DarlingConfig.diversity_kwargs={args.diversity_kwargs!r} holds an argument that "
                     f"DiversityRewardFunction.from_pretrained does not take ({err}); use threshold, mode, floor, "
-                    "short_text_rule, batch_size, correctness_threshold or model_kwargs."
+                    "short_text_rule, batch_size, correctness_threshold, model_kwargs or server_options."
                 ) from None
 
     def _check_diversity_weight(self, args: DarlingConfig, num_funcs: int) -> None:

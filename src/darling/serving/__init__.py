@@ -1,0 +1,25 @@
+"""Scale-out: judges served by vLLM or SGLang and shared by every training process.
+
+- :class:`ServedClassifierJudge`: a partition classifier behind the engines' ``/classify``
+  endpoint, fed exactly the token ids the in-process classifier sees.
+- :class:`ServedLLMJudge`: an instruct model behind an OpenAI-compatible chat endpoint.
+- :class:`ServerPool`: the request machinery both use (several servers, bounded requests in
+  flight, retries with backoff on the next server, timeouts, answers in input order).
+- :class:`~darling.serving.standin.StandInServer`: a stand-in server on 127.0.0.1 for tests and
+  CPU dry runs.
+"""
+
+from darling.serving.classifier_judge import ENGINES, ServedClassifierJudge, check_servable
+from darling.serving.llm_judge import PROMPTS, ServedLLMJudge, parse_verdict
+from darling.serving.pool import ServedJudgeError, ServerPool
+
+__all__ = [
+    "ENGINES",
+    "PROMPTS",
+    "ServedClassifierJudge",
+    "ServedJudgeError",
+    "ServedLLMJudge",
+    "ServerPool",
+    "check_servable",
+    "parse_verdict",
+]

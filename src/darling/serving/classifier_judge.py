@@ -1,0 +1,219 @@
+"""ServedClassifierJudge: a partition classifier served by vLLM or SGLang, shared by every training process.
+
+The judge reads the classifier's settings and tokenizer from its checkpoint (no weights), builds
+each pair's **token ids** with the classifier's own pair layout, so the served model sees
+byte-for-byte what the in-process :class:`~darling.classifier.PartitionClassifier` sees, and posts
+them to the engines' ``/classify`` endpoint: ``{"model": ..., "input": [...]}`` answered with
+``data[i].probs``. P(equivalent) is ``probs[equivalent_label]`` and a pair is equivalent when it
+is above the classifier's threshold.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+from darling.partitioning._validation import check_pairs
+from darling.partitioning.judges import Pair, ScoreJudge, check_threshold
+from darling.serving.pool import ServedJudgeError, ServerPool
+
+# Engine -> (endpoint path, whether one request may carry many token-id inputs).
+ENGINES: dict[str, tuple[str, bool]] = {"vllm": ("/classify", True), "sglang": ("/v1/classify", False)}
+NOT_FOUND_HINT = (
+    "Start the classifier with an engine that has the classification endpoint: vLLM >= 0.15 for token-id input "
+    "(`vllm serve CKPT --runner pooling --convert classify --served-model-name NAME`; /classify), or SGLang >= 0.5.4 "
+    "(`python -m sglang.launch_server --model-path CKPT --served-model-name NAME`; /v1/classify, pass "
+    "engine='sglang')."
+)
+# Architectures no engine serves today (vLLM up to 0.34, SGLang 0.5.x); a custom server may.
+UNSERVED_ARCHITECTURES = ("DebertaV2ForSequenceClassification",)
+
+
+def check_servable(config: Any, name: str) -> None:
+    """Raises when a /classify server fed token ids cannot see what the classifier sees in-process.
+
+    Token-id input carries no segment ids, so a classifier that uses token type ids (BERT-style,
+    ``type_vocab_size > 1``) would see every token as segment 0. Warns for an architecture that the
+    engines do not serve (the judge still works with a server that does, e.g. the stand-in).
+
+    Raises:
+        ValueError: For a classifier that uses token type ids.
+    """
+    if getattr(config, "type_vocab_size", 0) > 1:
+        raise ValueError(
+            f"{name} uses token type (segment) ids (type_vocab_size={config.type_vocab_size}); the /classify "
+            "endpoints take token ids without them, so a served copy would not see what the classifier sees. "
+            "Score it in-process (PartitionClassifier / DiversityRewardFunction(classifier=...)), or train a "
+            "classifier on an encoder without segment embeddings (ModernBERT, Qwen3) to serve it."
+        )
+    unserved = [
+        arch for arch in getattr(config, "architectures", None) or [] if arch in UNSERVED_ARCHITECTURES
+    ]
+    if unserved:
+        warnings.warn(
+            f"{name} is a {unserved[0]}, which vLLM and SGLang do not serve (as of vLLM 0.34 / SGLang 0.5); run "
+            "it in-process unless your server supports it.",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+class ServedClassifierJudge(ScoreJudge):
+    """Scores pairs with a partition classifier served by a pool of vLLM or SGLang servers.
+
+    Args:
+        checkpoint: The classifier checkpoint the servers serve (local folder or hub id): its settings
+            (pair layout, threshold, tokens per text, equivalent label) and tokenizer are read from it,
+            its weights are not loaded.
+        urls: Server base URLs, e.g. ``["http://node1:8000", "http://node1:8001"]``.
+        model: The servers' ``--served-model-name`` (``None`` leaves it out: the server's only model).
+        engine: ``"vllm"`` (``POST /classify``, many pairs a request) or ``"sglang"``
+            (``POST /v1/classify``, one pair a request: it takes one token list per request).
+        threshold: Overrides the classifier's threshold.
+        max_tokens_per_text: Overrides the classifier's per-text token limit.
+        pairs_per_request: Pairs batched into one vLLM request.
+        tokenizer: Overrides the checkpoint's tokenizer (a tokenizer or where to load it from).
+        max_in_flight: Most requests open at once.
+        timeout: Seconds a request may take.
+        retries: Retries of a failed request, each on the next server, with exponential backoff.
+        backoff: Seconds before the first retry.
+        **hub_kwargs: ``revision``, ``token``, ... for reading the checkpoint.
+
+    Raises:
+        ValueError: For a checkpoint that is not a two-label classifier or that uses token type ids,
+            an unknown engine, or bad pool settings.
+
+    Example:
+        ```python
+        # doc: no-run
+        judge = ServedClassifierJudge(
+            "dogtooth/qwen3-4b-emb-finetuned-step-70-hf",
+            urls=[f"http://classifier-node:{8000 + i}" for i in range(8)],
+            model="partition-classifier",
+        )
+        reward = DiversityRewardFunction(judge=judge)
+        ```
+    """
+
+    uses_model = True
+
+    def __init__(
+        self,
+        checkpoint: str | os.PathLike,
+        urls: Sequence[str] | str,
+        *,
+        model: str | None = None,
+        engine: str = "vllm",
+        threshold: float | None = None,
+        max_tokens_per_text: int | None = None,
+        pairs_per_request: int = 64,
+        tokenizer: Any = None,
+        max_in_flight: int = 16,
+        timeout: float = 60.0,
+        retries: int = 3,
+        backoff: float = 0.5,
+        **hub_kwargs: Any,
+    ) -> None:
+        from darling.classifier.layout import PairLayout
+        from darling.classifier.loading import weightless_parts
+
+        if engine not in ENGINES:
+            raise ValueError(f"Unknown engine {engine!r}; choose one of {', '.join(ENGINES)}.")
+        if (
+            isinstance(pairs_per_request, bool)
+            or not isinstance(pairs_per_request, int)
+            or pairs_per_request < 1
+        ):
+            raise ValueError(f"`pairs_per_request` must be a positive int, got {pairs_per_request!r}.")
+        config, tokenizer, settings = weightless_parts(
+            checkpoint, tokenizer, {"threshold": threshold}, hub_kwargs
+        )
+        check_servable(config, str(checkpoint))
+        self.checkpoint = str(checkpoint)
+        self.settings = settings
+        self.threshold = check_threshold(settings.threshold)
+        self.layout = PairLayout(tokenizer, settings.template, settings.max_tokens_per_text)
+        self.model = model
+        self.engine = engine
+        self.path, self.batched = ENGINES[engine]
+        self.pairs_per_request = pairs_per_request if self.batched else 1
+        self.pool = ServerPool(
+            urls, max_in_flight=max_in_flight, timeout=timeout, retries=retries, backoff=backoff,
+            not_found_hint=NOT_FOUND_HINT,
+        )  # fmt: skip
+        self.name = "served_classifier"
+
+    def token_ids(self, pairs: Sequence[Pair]) -> list[list[int]]:
+        """The input ids each pair is sent as (exactly what the in-process classifier feeds its model)."""
+        return [ids for ids, _ in self.layout.encode(check_pairs(pairs))]
+
+    def payloads(self, pairs: Sequence[Pair]) -> list[dict[str, Any]]:
+        """The request bodies for ``pairs``: chunks of ``pairs_per_request`` (vLLM) or one pair each (SGLang)."""
+        ids = self.token_ids(pairs)
+        chunks = [
+            ids[start : start + self.pairs_per_request]
+            for start in range(0, len(ids), self.pairs_per_request)
+        ]
+        bodies = [{"input": chunk if self.batched else chunk[0]} for chunk in chunks]
+        if self.model is not None:
+            for body in bodies:
+                body["model"] = self.model
+        return bodies
+
+    def _parse(self, answer: Any, url: str, payload: dict[str, Any]) -> list[float]:
+        expected = len(payload["input"]) if self.batched else 1
+        data = answer.get("data") if isinstance(answer, dict) else None
+        if not isinstance(data, list):
+            detail = (answer.get("message") or answer.get("error")) if isinstance(answer, dict) else answer
+            raise ServedJudgeError(
+                f"{url}{self.path} answered without a `data` list ({str(detail)[:200]}); it is not serving a "
+                "classification model. Start it as a classifier (see ServedClassifierJudge's docs for the flags)."
+            )
+        if len(data) != expected:
+            raise ServedJudgeError(f"{url}{self.path} answered {len(data)} results for {expected} inputs.")
+        probabilities = [0.0] * expected
+        for position, item in enumerate(data):
+            index = item.get("index", position) if isinstance(item, dict) else None
+            probs = item.get("probs") if isinstance(item, dict) else None
+            if not isinstance(index, int) or not 0 <= index < expected or not isinstance(probs, list):
+                raise ServedJudgeError(f"{url}{self.path} answered a malformed result: {str(item)[:200]}.")
+            if len(probs) != 2:
+                raise ServedJudgeError(
+                    f"{url}{self.path} answered {len(probs)} classes; a partition classifier has 2 (label "
+                    f"{self.settings.equivalent_label} = equivalent). Serve the two-label checkpoint {self.checkpoint} "
+                    "with its own config (num_labels=2)."
+                )
+            probabilities[index] = _probability(probs, self.settings.equivalent_label)
+        return probabilities
+
+    def scores(self, pairs: Sequence[Pair]) -> list[float]:
+        """P(equivalent) of each pair, from the servers, in input order."""
+        answers = self.pool.post(self.path, self.payloads(pairs) if pairs else [], self._parse)
+        return [probability for answer in answers for probability in answer]
+
+    async def ascores(self, pairs: Sequence[Pair]) -> list[float]:
+        """:meth:`scores` as a coroutine, for callers that run an event loop."""
+        answers = await self.pool.apost(self.path, self.payloads(pairs) if pairs else [], self._parse)
+        return [probability for answer in answers for probability in answer]
+
+    async def aequivalent(self, pairs: Sequence[Pair]) -> list[bool]:
+        """:meth:`equivalent` as a coroutine."""
+        return [score > self.threshold for score in await self.ascores(pairs)]
+
+    def __repr__(self) -> str:
+        return (
+            f"ServedClassifierJudge({self.checkpoint!r}, urls={self.pool.urls}, threshold={self.threshold})"
+        )
+
+
+def _probability(probs: list[float], label: int) -> float:
+    """``probs[label]``, softmaxed first when the server returned logits (vLLM 0.9.0 did for BERT-style heads)."""
+    values = [float(p) for p in probs]
+    if all(0.0 <= v <= 1.0 for v in values) and abs(sum(values) - 1.0) < 1e-3:
+        return values[label]
+    top = max(values)
+    exps = [math.exp(v - top) for v in values]
+    return exps[label] / sum(exps)
