@@ -353,3 +353,23 @@ def test_darling_config_names_a_served_pool(tmp_path, modernbert):
         reward.judge, ServedClassifierJudge
     )
     assert (reward.floor, reward.judge.model, reward.judge.pool.timeout) == (0.2, "clf", 3.0)
+
+
+def test_reward_functions_with_a_classifier_or_a_served_judge_pickle_and_still_work(modernbert):
+    import pickle
+
+    clf, path = modernbert
+    local = DiversityRewardFunction(classifier=clf, num_generations=3)
+    texts = TEXTS
+    local.judge.scores(PAIRS[:2])  # fills the token-id cache, which is not pickled
+    clone = pickle.loads(pickle.dumps(local))
+    assert clone(prompts=["p"] * 6, completions=texts) == local(prompts=["p"] * 6, completions=texts)
+    with StandInServer(clf) as server:
+        served = AsyncDiversityRewardFunction.from_pretrained(path, servers=[server.url], num_generations=3)
+        served.judge.scores(PAIRS[:2])  # opens the pool's connections, which are not pickled either
+        again = pickle.loads(pickle.dumps(served))
+        assert asyncio.run(again(prompts=["p"] * 6, completions=texts)) == local(
+            prompts=["p"] * 6, completions=texts
+        )
+        served.judge.pool.close()
+        again.judge.pool.close()

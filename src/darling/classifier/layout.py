@@ -7,6 +7,7 @@ by the layout template, exactly as the reference implementations build their inp
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -36,16 +37,22 @@ class PairLayout:
         template: Layout template (``{a}``, ``{b}``, ``{cls}``, ``{sep}`` and literal text), or ``None``
             for the tokenizer's own pair encoding (needs a fast tokenizer).
         max_tokens_per_text: Tokens kept from each text.
+        cache_size: The token ids of this many most recent texts are kept (``functools.lru_cache``), so
+            a text asked about in several partition rounds is tokenized once; 0 turns the cache off.
 
     Raises:
         ValueError: If the template needs a token the tokenizer lacks, or a literal special token of the
             template (such as ``<|im_start|>``) is not a single token of this tokenizer.
     """
 
-    def __init__(self, tokenizer: Any, template: str | None, max_tokens_per_text: int) -> None:
+    def __init__(
+        self, tokenizer: Any, template: str | None, max_tokens_per_text: int, cache_size: int = 4096
+    ) -> None:
         self.tokenizer = tokenizer
         self.template = template
         self.max_tokens_per_text = max_tokens_per_text
+        self.cache_size = cache_size
+        self._one_text = functools.lru_cache(maxsize=cache_size)(self._tokenize_one)
         self.pieces: list[str | list[int]] = []
         if template is not None:
             for part in _PLACEHOLDER.split(template):
@@ -63,6 +70,14 @@ class PairLayout:
                 "'cls_sep', 'chatml' or 'template' instead."
             )
 
+    def __getstate__(self) -> dict[str, Any]:
+        # The cache is rebuilt empty after unpickling (reward functions are pickled by TRL/accelerate).
+        return {key: value for key, value in self.__dict__.items() if key != "_one_text"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._one_text = functools.lru_cache(maxsize=self.cache_size)(self._tokenize_one)
+
     def _literal_ids(self, text: str) -> list[int]:
         ids = self.tokenizer(text, add_special_tokens=False)["input_ids"]
         specials = re.findall(r"<\|[^|]+\|>", text)
@@ -78,13 +93,14 @@ class PairLayout:
         return ids
 
     def text_ids(self, texts: Sequence[str]) -> list[Any]:
-        """Each text tokenized without special tokens and cut to ``max_tokens_per_text``.
+        """Each text tokenized without special tokens and cut to ``max_tokens_per_text`` (cached).
 
         Returns lists of token ids (or ``tokenizers.Encoding`` objects for the tokenizer's own pair
-        encoding); pass them to :meth:`join`.
+        encoding); pass them to :meth:`join`, which does not modify them.
         """
-        if not texts:
-            return []
+        return [self._one_text(text) for text in texts]
+
+    def _tokenize_one(self, text: str) -> Any:
         if self.template is None:
             backend = self.tokenizer.backend_tokenizer
             # A tokenizer.json may carry its own truncation/padding settings; per-text truncation is ours.
@@ -92,13 +108,12 @@ class PairLayout:
                 backend.no_truncation()
             if backend.padding is not None:
                 backend.no_padding()
-            encodings = backend.encode_batch(list(texts), add_special_tokens=False)
-            for encoding in encodings:
-                encoding.truncate(self.max_tokens_per_text)
-            return encodings
-        # Truncating in the tokenizer keeps exactly the first max_tokens_per_text tokens of each text.
+            encoding = backend.encode(text, add_special_tokens=False)
+            encoding.truncate(self.max_tokens_per_text)
+            return encoding
+        # Truncating in the tokenizer keeps exactly the first max_tokens_per_text tokens of the text.
         return self.tokenizer(
-            list(texts), add_special_tokens=False, truncation=True, max_length=self.max_tokens_per_text
+            text, add_special_tokens=False, truncation=True, max_length=self.max_tokens_per_text
         )["input_ids"]
 
     def encode(self, pairs: Sequence[tuple[str, str]]) -> list[tuple[list[int], list[int]]]:

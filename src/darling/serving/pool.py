@@ -11,7 +11,6 @@ the server and the fix; nothing is ever replaced by a default value.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import json
 import threading
 from collections import Counter
@@ -109,46 +108,95 @@ class ServerPool:
         self.requests_per_server: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._next = 0  # the server the next request starts on: round-robin across calls too
+        self._loop: asyncio.AbstractEventLoop | None = None  # post()'s event loop, in a daemon thread
+        self._session: Any = None  # post()'s open connections
 
     def post(self, path: str, payloads: Sequence[dict[str, Any]], parse: Parser) -> list[Any]:
         """Posts every payload to ``path`` and returns ``parse(answer_json, url, payload)`` of each, in input order.
 
-        Runs its own event loop (in a helper thread when called from inside a running one).
+        Runs on the pool's own event loop (a daemon thread), whose HTTP connections stay open between
+        calls, so the rounds of a partition do not pay for new connections.
 
         Raises:
             ServedJudgeError: When a request cannot be answered (see the class docstring).
         """
-        coroutine = self.apost(path, payloads, parse)
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return asyncio.run(coroutine)
-        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as executor:
-            return executor.submit(asyncio.run, coroutine).result()
+        if not payloads:
+            return []
+        future = asyncio.run_coroutine_threadsafe(
+            self._post_on_own_loop(path, payloads, parse), self._own_loop()
+        )
+        return future.result()
 
     async def apost(self, path: str, payloads: Sequence[dict[str, Any]], parse: Parser) -> list[Any]:
-        """The coroutine behind :meth:`post`, for callers that already run an event loop."""
+        """:meth:`post` as a coroutine on the caller's event loop (with connections of its own)."""
         import aiohttp
 
         if not payloads:
             return []
+        async with aiohttp.ClientSession(**self._session_options()) as session:
+            return await self._gather(session, path, payloads, parse)
+
+    def _session_options(self) -> dict[str, Any]:
+        import aiohttp
+
+        return {
+            "timeout": aiohttp.ClientTimeout(total=self.timeout),
+            "connector": aiohttp.TCPConnector(limit=self.max_in_flight),
+        }
+
+    def _own_loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None:
+                self._loop = asyncio.new_event_loop()
+                threading.Thread(
+                    target=self._loop.run_forever, name="darling-server-pool", daemon=True
+                ).start()
+            return self._loop
+
+    async def _post_on_own_loop(
+        self, path: str, payloads: Sequence[dict[str, Any]], parse: Parser
+    ) -> list[Any]:
+        import aiohttp
+
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(**self._session_options())
+        return await self._gather(self._session, path, payloads, parse)
+
+    async def _gather(
+        self, session, path: str, payloads: Sequence[dict[str, Any]], parse: Parser
+    ) -> list[Any]:
         limit = asyncio.Semaphore(self.max_in_flight)
-        timeout = aiohttp.ClientTimeout(total=self.timeout)
-        connector = aiohttp.TCPConnector(limit=self.max_in_flight)
         with self._lock:
             first, self._next = self._next, self._next + len(payloads)
-        async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
-            tasks = [
-                asyncio.ensure_future(self._send(session, limit, path, payload, first + index, parse))
-                for index, payload in enumerate(payloads)
-            ]
-            try:
-                return list(await asyncio.gather(*tasks))
-            except BaseException:
-                for task in tasks:
-                    task.cancel()
-                await asyncio.gather(*tasks, return_exceptions=True)
-                raise
+        tasks = [
+            asyncio.ensure_future(self._send(session, limit, path, payload, first + index, parse))
+            for index, payload in enumerate(payloads)
+        ]
+        try:
+            return list(await asyncio.gather(*tasks))
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+
+    def close(self) -> None:
+        """Closes the pool's open connections and stops its event loop (a later call starts them again)."""
+        with self._lock:
+            loop, session, self._loop, self._session = self._loop, self._session, None, None
+        if loop is None:
+            return
+        if session is not None:
+            asyncio.run_coroutine_threadsafe(session.close(), loop).result(timeout=10)
+        loop.call_soon_threadsafe(loop.stop)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Pickled without its lock, loop and connections (reward functions travel between processes).
+        return {k: v for k, v in self.__dict__.items() if k not in ("_lock", "_loop", "_session")}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock, self._loop, self._session = threading.Lock(), None, None
 
     async def _send(self, session, limit, path: str, payload: dict, index: int, parse) -> Any:
         import aiohttp

@@ -69,7 +69,7 @@ class StandInServer:
         self.requests = 0
         self.inputs = 0
         self._model_lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer((host, port), _handler(self))
+        self._httpd = _Server((host, port), _handler(self))
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
 
@@ -174,8 +174,16 @@ class StandInServer:
         }
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver's default backlog of 5 drops the SYNs of a burst of connections (1 s retransmits).
+    request_queue_size = 256
+
+
 def _handler(server: StandInServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep connections open between requests, as the engines do
+        disable_nagle_algorithm = True  # headers and body leave at once (no 40 ms delayed-ACK stall)
+
         def _reply(self, method: str) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""

@@ -1,0 +1,225 @@
+"""Partitioning NoveltyBench groups through served classifiers against the same classifier in-process.
+
+One run, same groups, same classifier weights, same greedy partition (NoveltyBench's):
+
+- ``in-process``: a :class:`~darling.classifier.PartitionClassifier` in this process;
+- ``served x1`` / ``served x2``: a :class:`~darling.serving.ServedClassifierJudge` posting to one or
+  two stand-in servers, each a separate process (``python -m darling.serving.standin``) serving the
+  saved classifier, so two servers use two cores;
+- ``client overhead``: the served judge against a server that answers at once without running a
+  model, divided by the pairs sent: what the client and HTTP cost per pair.
+
+It checks that every served partition equals the in-process one and prints wall times and their
+ratio to in-process. The classifier is random-initialised from a small ModernBERT-shaped config
+(no download; it has no segment ids, so it can be served); its weights do not matter for timing.
+
+    python benchmarks/served_judge.py --groups 200 --output docs/assets/served_judge.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+GENERATIONS = REPO.parent / "shared" / "data" / "noveltybench" / "generations"
+SHAPE = {"hidden_size": 256, "num_hidden_layers": 4, "num_attention_heads": 4, "intermediate_size": 512}
+
+
+def load_groups(directory: Path, limit: int) -> list[list[str]]:
+    """The first ``limit`` groups of generations of NoveltyBench's files (both models, in file order)."""
+    from darling.evaluation.io import get_list_field, iter_jsonl
+
+    groups = []
+    for path in sorted(directory.glob("curated_*.jsonl")):
+        for line, record in iter_jsonl(path):
+            groups.append([str(text) for text in get_list_field(record, "generations", f"{path.name}:{line}")])
+    if not groups:
+        raise SystemExit(f"No NoveltyBench generations under {directory}; pass --generations DIR.")
+    return groups[:limit]
+
+
+def build_classifier(directory: Path, max_tokens: int, shape: dict):
+    """A random ModernBERT-shaped two-label classifier with a tokenizer trained on the texts, saved."""
+    import torch
+    from transformers import AutoModelForSequenceClassification, ModernBertConfig
+
+    from darling.classifier import ClassifierSettings, PartitionClassifier
+    from darling.tiny_models import train_tiny_tokenizer
+
+    tokenizer = train_tiny_tokenizer(vocab_size=2000, kind="encoder", model_max_length=4096)
+    config = ModernBertConfig(
+        vocab_size=len(tokenizer),
+        max_position_embeddings=2 * max_tokens + 8,
+        pad_token_id=tokenizer.pad_token_id,
+        cls_token_id=tokenizer.cls_token_id,
+        sep_token_id=tokenizer.sep_token_id,
+        bos_token_id=tokenizer.cls_token_id,
+        eos_token_id=tokenizer.sep_token_id,
+        num_labels=2,
+        **shape,
+    )
+    torch.manual_seed(0)
+    model = AutoModelForSequenceClassification.from_config(config).eval()
+    clf = PartitionClassifier(
+        model, tokenizer, ClassifierSettings(threshold=0.5, max_tokens_per_text=max_tokens)
+    )
+    clf.save_pretrained(directory)
+    return clf
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_servers(checkpoint: Path, count: int) -> tuple[list[subprocess.Popen], list[str]]:
+    """``count`` stand-in servers, each its own process with one torch thread, and their URLs once up."""
+    import urllib.request
+
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    processes, urls = [], []
+    for _ in range(count):
+        port = _free_port()
+        command = [
+            sys.executable,
+            "-m",
+            "darling.serving.standin",
+            "--checkpoint",
+            str(checkpoint),
+            "--port",
+            str(port),
+        ]
+        processes.append(
+            subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        )
+        urls.append(f"http://127.0.0.1:{port}")
+    deadline = time.time() + 120
+    for url in urls:
+        while True:
+            try:
+                urllib.request.urlopen(url + "/health", timeout=1).read()
+                break
+            except OSError:
+                if time.time() > deadline:
+                    stop_servers(processes)
+                    raise SystemExit(f"the stand-in server at {url} did not start within 120 s") from None
+                time.sleep(0.2)
+    return processes, urls
+
+
+def stop_servers(processes: list[subprocess.Popen]) -> None:
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.wait(timeout=30)
+
+
+def _different(index: int) -> dict:
+    return {"index": index, "probs": [1.0, 0.0], "num_classes": 2}
+
+
+def timed_partition(groups, judge, mode: str) -> tuple[float, list[list[int]], int]:
+    from darling.partitioning import partition_groups
+
+    start = time.perf_counter()
+    results = partition_groups(groups, judge, mode=mode)
+    return time.perf_counter() - start, [r.labels for r in results], sum(r.judged_pairs for r in results)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--groups", type=int, default=200, help="NoveltyBench groups to partition (default: 200)"
+    )
+    parser.add_argument(
+        "--generations", type=Path, default=GENERATIONS, help="folder of curated_*.jsonl files"
+    )
+    parser.add_argument("--max-tokens-per-text", type=int, default=128)
+    parser.add_argument("--pairs-per-request", type=int, default=16)
+    parser.add_argument("--mode", choices=("greedy", "all_pairs"), default="greedy")
+    parser.add_argument("--tiny", action="store_true", help="a 1-layer classifier (the test's quick run)")
+    parser.add_argument("--output", type=Path, default=None, help="write the results as JSON here")
+    args = parser.parse_args(argv)
+
+    import torch
+
+    from darling.serving import ServedClassifierJudge
+    from darling.serving.standin import StandInServer
+
+    torch.set_num_threads(1)  # one core for in-process, one per server process: like for like
+    groups = load_groups(args.generations, args.groups)
+    shape = (
+        {**SHAPE, "num_hidden_layers": 1, "hidden_size": 64, "intermediate_size": 128} if args.tiny else SHAPE
+    )
+    rows = []
+    with tempfile.TemporaryDirectory() as workdir:
+        checkpoint = Path(workdir) / "classifier"
+        clf = build_classifier(checkpoint, args.max_tokens_per_text, shape)
+        seconds, reference, pairs = timed_partition(
+            groups, clf.as_judge(batch_size=args.pairs_per_request), args.mode
+        )
+        rows.append({"setup": "in-process (1 thread)", "seconds": seconds, "same_partitions": True})
+        for count in (1, 2):
+            processes, urls = start_servers(checkpoint, count)
+            try:
+                judge = ServedClassifierJudge(
+                    checkpoint, urls, pairs_per_request=args.pairs_per_request, timeout=600
+                )
+                seconds, labels, _ = timed_partition(groups, judge, args.mode)
+            finally:
+                stop_servers(processes)
+            rows.append({"setup": f"served x{count} (stand-in servers, 1 thread each)", "seconds": seconds,
+                         "same_partitions": labels == reference})  # fmt: skip
+        # The client's own cost: a server that answers "different" at once, without a model.
+        instant = StandInServer(clf)
+        instant._classify = lambda inputs: (200, {"data": [_different(i) for i in range(len(inputs))]})
+        with instant:
+            judge = ServedClassifierJudge(checkpoint, [instant.url], pairs_per_request=args.pairs_per_request)
+            seconds, _, sent = timed_partition(groups, judge, args.mode)
+        overhead_us = 1e6 * seconds / max(sent, 1)
+    base = rows[0]["seconds"]
+    for row in rows:
+        row["ratio_to_in_process"] = row["seconds"] / base
+    result = {
+        "command": "python benchmarks/served_judge.py "
+        + " ".join(argv if argv is not None else sys.argv[1:]),
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
+        "load_average": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+        "groups": len(groups),
+        "mode": args.mode,
+        "judged_pairs": pairs,
+        "classifier": {**shape, "max_tokens_per_text": args.max_tokens_per_text},
+        "pairs_per_request": args.pairs_per_request,
+        "rows": rows,
+        "client_overhead_us_per_pair": overhead_us,
+    }
+    print(
+        f"{len(groups)} groups, {pairs} pairs judged ({args.mode}), {args.pairs_per_request} pairs a request"
+    )
+    print(f"{'setup':<48} {'seconds':>8} {'x in-process':>13} {'same partitions':>16}")
+    for row in rows:
+        print(
+            f"{row['setup']:<48} {row['seconds']:>8.2f} {row['ratio_to_in_process']:>13.2f} {row['same_partitions']!s:>16}"
+        )
+    print(f"client + HTTP overhead: {overhead_us:.0f} us a pair")
+    if args.output is not None:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(json.dumps(result, indent=2) + "\n")
+    return result
+
+
+if __name__ == "__main__":
+    main()
