@@ -41,7 +41,9 @@ def load_groups(directory: Path, limit: int) -> list[list[str]]:
     groups = []
     for path in sorted(directory.glob("curated_*.jsonl")):
         for line, record in iter_jsonl(path):
-            groups.append([str(text) for text in get_list_field(record, "generations", f"{path.name}:{line}")])
+            groups.append(
+                [str(text) for text in get_list_field(record, "generations", f"{path.name}:{line}")]
+            )
     if not groups:
         raise SystemExit(f"No NoveltyBench generations under {directory}; pass --generations DIR.")
     return groups[:limit]
