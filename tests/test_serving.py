@@ -373,3 +373,24 @@ def test_reward_functions_with_a_classifier_or_a_served_judge_pickle_and_still_w
         )
         served.judge.pool.close()
         again.judge.pool.close()
+
+
+def test_darling_partition_command_names_a_served_pool(tmp_path, modernbert, capsys):
+    import json
+
+    from darling.cli import main
+
+    clf, path = modernbert
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"id": "p0", "generations": TEXTS}) + "\n")
+    out = tmp_path / "out.jsonl"
+    with StandInServer(clf, model_name="clf") as server:
+        spec = f"served:{path}@{server.url};model=clf"
+        assert (
+            main(["partition", str(source), "--judge", spec, "--mode", "greedy", "--output", str(out)]) == 0
+        )
+        assert server.inputs > 0
+    record = json.loads(out.read_text())
+    assert record["partition"] == partition(TEXTS, clf, mode="greedy")
+    assert main(["partition", str(source), "--judge", f"served:{path}", "--output", str(out)]) == 2
+    assert "needs a model and server URLs" in capsys.readouterr().err
