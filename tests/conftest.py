@@ -52,3 +52,16 @@ def causal_tokenizer():
     from darling.tiny_models import train_tiny_tokenizer
 
     return train_tiny_tokenizer(kind="causal")
+
+
+@pytest.fixture(scope="session")
+def saved_classifier(tmp_path_factory):
+    """A tiny BERT partition classifier (threshold 0.5, 32 tokens a text) saved to disk; its path."""
+    from darling.classifier import ClassifierSettings, PartitionClassifier
+    from darling.tiny_models import tiny_sequence_classifier
+
+    model, tokenizer = tiny_sequence_classifier("bert")
+    path = tmp_path_factory.mktemp("classifier")
+    settings = ClassifierSettings(threshold=0.5, max_tokens_per_text=32)
+    PartitionClassifier(model, tokenizer, settings).save_pretrained(path)
+    return str(path)

@@ -9,7 +9,9 @@ from conftest import REPO_ROOT
 
 
 def _module():
-    spec = importlib.util.spec_from_file_location("served_judge", REPO_ROOT / "benchmarks" / "served_judge.py")
+    spec = importlib.util.spec_from_file_location(
+        "served_judge", REPO_ROOT / "benchmarks" / "served_judge.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -21,10 +23,14 @@ def test_served_judge_benchmark_times_every_setup_and_finds_the_same_partitions(
     topics = ["a dragon who reads", "a boy and his dog", "the capital of France", "a coffee shop name"]
     with open(generations / "curated_tiny.jsonl", "w") as handle:
         for index, topic in enumerate(topics):
-            texts = [f"Story {k} about {topic}, told in a different way number {k * index}." for k in range(5)]
+            texts = [
+                f"Story {k} about {topic}, told in a different way number {k * index}." for k in range(5)
+            ]
             handle.write(json.dumps({"id": f"p{index}", "generations": texts}) + "\n")
     out = tmp_path / "served.json"
-    result = _module().main(["--tiny", "--generations", str(generations), "--groups", "4", "--output", str(out)])
+    result = _module().main(
+        ["--tiny", "--generations", str(generations), "--groups", "4", "--output", str(out)]
+    )
     assert json.loads(out.read_text()) == result
     assert [row["setup"].split(" (")[0] for row in result["rows"]] == ["in-process", "served x1", "served x2"]
     assert all(row["same_partitions"] for row in result["rows"]) and result["judged_pairs"] > 0

