@@ -285,3 +285,24 @@ def test_package_pages_list_public_names_linked_to_their_defining_module(tmp_pat
     assert "| [`pkg.core`](core.md) |  |" in table
     assert "| [`pkg.sub`](sub/index.md) | No __all__. |" in table
     assert gen.modules_table(("pkg", "sub"), modules, package, tmp_path) == ""
+
+
+def test_package_pages_follow_lazily_exported_names_to_their_module(tmp_path):
+    griffe = pytest.importorskip("griffe", reason="docs extra not installed (pip install -e .[docs])")
+    gen = _load_util("gen_ref_pages")
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text(
+        '"""Top."""\nfrom pkg._lazy import lazy_exports\n\n'
+        '__getattr__, __dir__ = lazy_exports(__name__, {"Thing": "pkg.core"})\n__all__ = ["Thing"]\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "pkg" / "_lazy.py").write_text("def lazy_exports(name, table): ...\n", encoding="utf-8")
+    (tmp_path / "pkg" / "core.py").write_text('class Thing:\n    """A lazy thing."""\n', encoding="utf-8")
+    package = griffe.load("pkg", search_paths=[str(tmp_path)], resolve_aliases=False)
+    assert "Thing" not in package.members  # imported on first access: griffe cannot see it
+    table = gen.package_summary(package, root="pkg")
+    assert (
+        '| <autoref identifier="pkg.core.Thing" optional><code>Thing</code></autoref> | A lazy thing. |'
+        in table
+    )
+    assert gen.lazy_exports_of('_EXPORTS: dict = {"a": "pkg.x"}\n') == {"a": "pkg.x"}

@@ -8,6 +8,7 @@ The navigation goes to ``reference/SUMMARY.md`` for the ``literate-nav`` plugin.
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,7 +27,7 @@ def public_modules(src: Path = SRC, package: str = PACKAGE) -> list[tuple[str, .
         package: The top-level package name.
 
     Returns:
-        Sorted tuples such as ``("darling",)`` or ``("darling", "partition", "judges")``.
+        Sorted tuples such as ``("darling",)`` or ``("darling", "partitioning", "judges")``.
     """
     modules = []
     for path in sorted((src / package).rglob("*.py")):
@@ -49,11 +50,64 @@ def page_path(parts: tuple[str, ...], src: Path = SRC) -> Path:
     return Path(*parts).with_suffix(".md")
 
 
+def lazy_exports_of(source: str) -> dict[str, str]:
+    """The names a package exports lazily: its ``_EXPORTS`` table and ``lazy_exports(__name__, {...})`` calls.
+
+    Such names are imported on first access, so griffe does not see them as members of the package;
+    this table says which module defines each one.
+
+    Args:
+        source: The package's ``__init__.py`` source.
+
+    Returns:
+        Public name -> dotted path of the module that defines it.
+
+    Examples:
+        >>> lazy_exports_of('x = lazy_exports(__name__, {"Thing": "pkg.things"})')
+        {'Thing': 'pkg.things'}
+    """
+    table: dict[str, str] = {}
+    for node in ast.walk(ast.parse(source)):
+        value = None
+        targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and any(
+            getattr(t, "id", None) == "_EXPORTS" for t in targets
+        ):
+            value = node.value
+        elif isinstance(node, ast.Call) and getattr(node.func, "id", None) == "lazy_exports":
+            value = next((arg for arg in node.args if isinstance(arg, ast.Dict)), None)
+        if isinstance(value, ast.Dict):
+            table.update(
+                (k.value, v.value)
+                for k, v in zip(value.keys, value.values)
+                if isinstance(k, ast.Constant) and isinstance(v, ast.Constant)
+            )
+    return table
+
+
+def _lazy_member(package: object, name: str) -> object | None:
+    """The object a lazily exported ``name`` of ``package`` stands for, found in the module that defines it."""
+    filepath = getattr(package, "filepath", None)
+    if not isinstance(filepath, Path) or not filepath.is_file():
+        return None
+    module = lazy_exports_of(filepath.read_text(encoding="utf-8")).get(name)
+    top = package
+    while getattr(top, "parent", None) is not None:
+        top = top.parent
+    if module is None or not module.startswith(top.path):
+        return None
+    try:
+        return top[".".join([*module.split(".")[1:], name])]
+    except KeyError:
+        return None
+
+
 def package_summary(package: object, root: str = PACKAGE) -> str:
     """A Markdown table of a package's ``__all__``: each name linked to where it is documented.
 
     Re-exported names are documented once, in the module that defines them; the package page lists
     them with a cross-reference and the first line of their docstring instead of repeating them.
+    Names the package exports lazily (:func:`lazy_exports_of`) are looked up in their module.
 
     Args:
         package: The package as a griffe ``Module``.
@@ -65,7 +119,7 @@ def package_summary(package: object, root: str = PACKAGE) -> str:
     rows = []
     for export in package.exports or []:
         name = str(export)
-        member = package.members.get(name)
+        member = package.members.get(name) or _lazy_member(package, name)
         target, summary = f"{package.path}.{name}", ""
         try:
             final = member.final_target if member is not None and member.is_alias else member

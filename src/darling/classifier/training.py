@@ -151,8 +151,9 @@ class PartitionClassifierTrainingArguments(TrainingArguments):
     Args:
         class_weighting: ``"balanced"`` (each class weighs ``n / (2 * n_c)``, as the reference code) or ``"none"``.
         both_orders: Train on ``(a, b)`` and ``(b, a)``, as the reference code does.
-        select_threshold: After training, set ``config.threshold`` to the value that maximizes balanced
-            accuracy on the eval (dev) split and record the dev metrics in ``config.metrics``.
+        select_threshold: After training, set the classifier's threshold (``clf.settings.threshold``,
+            saved in ``config.json``) to the value that maximizes balanced accuracy on the eval (dev)
+            split and record the dev metrics in ``clf.settings.metrics``.
     """
 
     learning_rate: float = field(default=2e-5, metadata={"help": "Peak learning rate (after warm-up)."})
