@@ -59,7 +59,7 @@ def test_load_judge_builds_each_kind():
 
 
 def test_load_judge_embedding_with_a_local_model():
-    from darling.tiny_models import minilm_path
+    from darling.partitioning.embedding import minilm_path
 
     judge = load_judge(f"embedding:{minilm_path()}", threshold=0.9)
     assert isinstance(judge, EmbeddingJudge) and judge.threshold == 0.9
@@ -88,7 +88,7 @@ def test_metrics_path_rejects_unknown_names():
 def minilm():
     from sentence_transformers import SentenceTransformer
 
-    from darling.tiny_models import minilm_path
+    from darling.partitioning.embedding import minilm_path
 
     return SentenceTransformer(minilm_path())
 

@@ -64,7 +64,7 @@ def test_darling_diversity_module_matches_the_paper_example():
 
 
 def test_embedding_diversity_module_with_the_real_minilm():
-    from darling.tiny_models import minilm_path
+    from darling.partitioning.embedding import minilm_path
 
     groups = [["The cat sat on the mat.", "Stock prices fell sharply today."], ["same text", "same text"]]
     result = evaluation.load_metric("embedding_diversity").compute(predictions=groups, model=minilm_path())

@@ -13,10 +13,7 @@ from collections.abc import Iterable
 
 import torch
 
-from darling.partitioning.embedding import minilm_path  # re-exported: the offline encoder of smoke runs
-
 __all__ = [
-    "minilm_path",
     "save_tiny_athene_reward_model",
     "tiny_causal_lm",
     "tiny_sequence_classifier",

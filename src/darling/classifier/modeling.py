@@ -109,6 +109,11 @@ class PartitionClassifier:
         self.settings = self._settings.replace(threshold=value)
 
     @property
+    def _no_cache(self) -> dict[str, bool]:
+        # Decoder classifiers (Qwen3) would build a key/value cache on every scoring call: gigabytes at 4B.
+        return {"use_cache": False} if getattr(self.model.config, "use_cache", None) is not None else {}
+
+    @property
     def layout(self) -> PairLayout:
         """The :class:`PairLayout` that turns pairs into token ids."""
         return self._layout
@@ -232,7 +237,7 @@ class PartitionClassifier:
         self.model.eval()
         try:
             for index, batch in self._batches(rows, batch_size, show_progress):
-                logits[index] = self.model(**batch).logits.float().cpu()
+                logits[index] = self.model(**batch, **self._no_cache).logits.float().cpu()
         finally:
             self.model.train(was_training)
         return logits.softmax(-1)[:, self._settings.equivalent_label].tolist()

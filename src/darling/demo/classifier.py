@@ -71,7 +71,7 @@ def train_task_classifier(
     encoder = None
     if not fast:
         try:
-            from darling.tiny_models import minilm_path
+            from darling.partitioning.embedding import minilm_path
 
             encoder = minilm_path()
         except ImportError:

@@ -183,8 +183,11 @@ class EmbeddingJudge(ScoreJudge):
                 when present, gives the threshold.
             **kwargs: :class:`EmbeddingJudge` arguments, which override the saved ones.
         """
-        settings_file = Path(path) / JUDGE_FILE
-        saved = json.loads(settings_file.read_text()) if settings_file.is_file() else {}
+        from transformers.utils import cached_file
+
+        # A local folder or a hub repo (downloaded or cached); a model without the file gets the defaults.
+        settings_file = cached_file(str(path), JUDGE_FILE, _raise_exceptions_for_missing_entries=False)
+        saved = json.loads(Path(settings_file).read_text()) if settings_file else {}
         return cls(str(path), **{**saved, **kwargs})
 
     def __repr__(self) -> str:

@@ -153,7 +153,7 @@ class StandInServer:
         model = self.classifier.model
         with self._model_lock, torch.no_grad():
             encoded = pad_batch(rows, self.classifier.pad_token_id).to(model.device)
-            probs = model(**encoded).logits.float().softmax(-1).cpu().tolist()
+            probs = model(**encoded, **self.classifier._no_cache).logits.float().softmax(-1).cpu().tolist()
         self.inputs += len(batch)
         labels = getattr(model.config, "id2label", {}) or {}
         data = [

@@ -160,9 +160,9 @@ class DarlingConfig(GRPOConfig):
         if self.diversity_kwargs is not None and not isinstance(self.diversity_kwargs, dict):
             raise ValueError(f"diversity_kwargs must be a dict, got {type(self.diversity_kwargs).__name__}.")
         if self.diversity_servers is not None:
-            from darling.serving.pool import check_urls
-
-            self.diversity_servers = check_urls(self.diversity_servers)
+            if isinstance(self.diversity_servers, str):  # "http://a:8000,http://b:8000" from a flag or a file
+                self.diversity_servers = [url for url in self.diversity_servers.split(",") if url.strip()]
+            # The URLs themselves are checked where they are used, by the served judge's ServerPool.
             if not self.diversity_classifier:
                 raise ValueError(
                     "diversity_servers name the servers of a classifier: set diversity_classifier to the checkpoint "

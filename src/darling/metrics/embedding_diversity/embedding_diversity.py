@@ -29,7 +29,7 @@ Returns:
     `dict`: {"embedding_diversity": mean over groups}.
 Examples:
     >>> measurement = evaluate.load(darling.metrics.path("embedding_diversity"))
-    >>> measurement.compute(predictions=[["a cat", "a cat"]], model=darling.tiny_models.minilm_path())
+    >>> measurement.compute(predictions=[["a cat", "a cat"]], model=darling.partitioning.embedding.minilm_path())
     {'embedding_diversity': 0.0}
 """
 
