@@ -16,7 +16,7 @@ from conftest import REPO_ROOT
 SCRIPT = REPO_ROOT / "benchmarks" / "gpu_ready.py"
 DOCS_PAGE = REPO_ROOT / "docs" / "benchmarks" / "gpu-ready.md"
 DOCS_JSON = REPO_ROOT / "docs" / "assets" / "gpu_ready_cpu.json"
-TABLE_START, TABLE_END = "<!-- gpu-ready-table:start -->", "<!-- gpu-ready-table:end -->"
+TABLE_START, TABLE_END = "<!-- results:gpu_ready_cpu -->", "<!-- /results:gpu_ready_cpu -->"
 
 
 def _load(name: str):

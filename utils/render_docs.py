@@ -12,6 +12,7 @@ JSON renders, so a number edited by hand, or a rerun whose page was not re-rende
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import re
 import sys
@@ -62,10 +63,24 @@ def _served_judge(result: dict) -> str:
     return "\n".join(lines)
 
 
+def _benchmark(name: str) -> Callable[[dict], str]:
+    """The ``render_markdown`` of ``benchmarks/<name>.py`` (a benchmark that renders its own table)."""
+
+    def render(result: dict) -> str:
+        spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+        return module.render_markdown(result)
+
+    return render
+
+
 # Region name -> (the JSON file a run wrote, how it becomes markdown).
 RENDERERS: dict[str, tuple[Path, Callable[[dict], str]]] = {
     "import_time": (ASSETS / "import_time.json", _import_time),
     "served_judge": (ASSETS / "served_judge.json", _served_judge),
+    "gpu_ready_cpu": (ASSETS / "gpu_ready_cpu.json", _benchmark("gpu_ready")),
 }
 
 
@@ -88,7 +103,9 @@ def pages() -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--check", action="store_true", help="only verify; exit 1 if a page is out of date")
     args = parser.parse_args(argv)
     stale = []
