@@ -49,8 +49,10 @@ def load_groups(directory: Path, limit: int) -> list[list[str]]:
     return groups[:limit]
 
 
-def build_classifier(directory: Path, max_tokens: int, shape: dict):
-    """A random ModernBERT-shaped two-label classifier with a tokenizer trained on the texts, saved."""
+def build_classifier(directory: Path, max_tokens: int, shape: dict, groups: list[list[str]]):
+    """A random ModernBERT-shaped two-label classifier, saved; its threshold is the 90th percentile of
+    P(equivalent) over the first groups' pairs, so most pairs are "different" and the greedy partition
+    asks about most of them, as for a model whose generations really differ."""
     import torch
     from transformers import AutoModelForSequenceClassification, ModernBertConfig
 
@@ -168,7 +170,7 @@ def main(argv: list[str] | None = None) -> dict:
     rows = []
     with tempfile.TemporaryDirectory() as workdir:
         checkpoint = Path(workdir) / "classifier"
-        clf = build_classifier(checkpoint, args.max_tokens_per_text, shape)
+        clf = build_classifier(checkpoint, args.max_tokens_per_text, shape, groups)
         seconds, reference, pairs = timed_partition(
             groups, clf.as_judge(batch_size=args.pairs_per_request), args.mode
         )
@@ -190,6 +192,7 @@ def main(argv: list[str] | None = None) -> dict:
         with instant:
             judge = ServedClassifierJudge(checkpoint, [instant.url], pairs_per_request=args.pairs_per_request)
             seconds, _, sent = timed_partition(groups, judge, args.mode)
+            judge.pool.close()
         overhead_us = 1e6 * seconds / max(sent, 1)
     base = rows[0]["seconds"]
     for row in rows:

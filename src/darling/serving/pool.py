@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import weakref
 from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -106,10 +107,8 @@ class ServerPool:
         self.max_backoff = float(max_backoff)
         self.not_found_hint = not_found_hint
         self.requests_per_server: Counter[str] = Counter()
-        self._lock = threading.Lock()
         self._next = 0  # the server the next request starts on: round-robin across calls too
-        self._loop: asyncio.AbstractEventLoop | None = None  # post()'s event loop, in a daemon thread
-        self._session: Any = None  # post()'s open connections
+        self._start_own_loop()
 
     def post(self, path: str, payloads: Sequence[dict[str, Any]], parse: Parser) -> list[Any]:
         """Posts every payload to ``path`` and returns ``parse(answer_json, url, payload)`` of each, in input order.
@@ -144,23 +143,23 @@ class ServerPool:
             "connector": aiohttp.TCPConnector(limit=self.max_in_flight),
         }
 
+    def _start_own_loop(self) -> None:
+        self._lock = threading.Lock()
+        self._own = _OwnLoop()
+        # Connections close when the pool is garbage collected or the interpreter exits.
+        weakref.finalize(self, self._own.shutdown)
+
     def _own_loop(self) -> asyncio.AbstractEventLoop:
-        with self._lock:
-            if self._loop is None:
-                self._loop = asyncio.new_event_loop()
-                threading.Thread(
-                    target=self._loop.run_forever, name="darling-server-pool", daemon=True
-                ).start()
-            return self._loop
+        return self._own.get()
 
     async def _post_on_own_loop(
         self, path: str, payloads: Sequence[dict[str, Any]], parse: Parser
     ) -> list[Any]:
         import aiohttp
 
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(**self._session_options())
-        return await self._gather(self._session, path, payloads, parse)
+        if self._own.session is None or self._own.session.closed:
+            self._own.session = aiohttp.ClientSession(**self._session_options())
+        return await self._gather(self._own.session, path, payloads, parse)
 
     async def _gather(
         self, session, path: str, payloads: Sequence[dict[str, Any]], parse: Parser
@@ -182,21 +181,15 @@ class ServerPool:
 
     def close(self) -> None:
         """Closes the pool's open connections and stops its event loop (a later call starts them again)."""
-        with self._lock:
-            loop, session, self._loop, self._session = self._loop, self._session, None, None
-        if loop is None:
-            return
-        if session is not None:
-            asyncio.run_coroutine_threadsafe(session.close(), loop).result(timeout=10)
-        loop.call_soon_threadsafe(loop.stop)
+        self._own.shutdown()
 
     def __getstate__(self) -> dict[str, Any]:
         # Pickled without its lock, loop and connections (reward functions travel between processes).
-        return {k: v for k, v in self.__dict__.items() if k not in ("_lock", "_loop", "_session")}
+        return {k: v for k, v in self.__dict__.items() if k not in ("_lock", "_own")}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self._lock, self._loop, self._session = threading.Lock(), None, None
+        self._start_own_loop()
 
     async def _send(self, session, limit, path: str, payload: dict, index: int, parse) -> Any:
         import aiohttp
@@ -259,3 +252,30 @@ class ServerPool:
 
     def __repr__(self) -> str:
         return f"ServerPool({self.urls}, max_in_flight={self.max_in_flight}, timeout={self.timeout:g})"
+
+
+class _OwnLoop:
+    """:meth:`ServerPool.post`'s event loop (in a daemon thread) and the connections it keeps open."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.session: Any = None
+
+    def get(self) -> asyncio.AbstractEventLoop:
+        with self.lock:
+            if self.loop is None:
+                self.loop = asyncio.new_event_loop()
+                threading.Thread(
+                    target=self.loop.run_forever, name="darling-server-pool", daemon=True
+                ).start()
+            return self.loop
+
+    def shutdown(self) -> None:
+        with self.lock:
+            loop, session, self.loop, self.session = self.loop, self.session, None, None
+        if loop is None or not loop.is_running():
+            return
+        if session is not None:
+            asyncio.run_coroutine_threadsafe(session.close(), loop).result(timeout=10)
+        loop.call_soon_threadsafe(loop.stop)
