@@ -18,7 +18,7 @@ from darling.demo import (
 from darling.demo.__main__ import main
 from darling.demo.classifier import task_pairs
 from darling.demo.report import JSON_NAME, PNG_NAME, TABLE_NAME, goal_check, summarize
-from darling.demo.run import rl_dataset
+from darling.demo.training import rl_dataset
 from darling.partition import CallableJudge, partition
 
 
