@@ -42,8 +42,22 @@ def _import_report():
 
 
 def load(name: str, root: Path = ROOT) -> dict:
-    """The results dict recorded as ``docs/assets/demo/<name>.json``."""
-    return json.loads((root / ASSETS / f"{name}.json").read_text())
+    """The results dict recorded as ``docs/assets/demo/<name>.json``.
+
+    Runs recorded before ``results.json`` held the load average came with the console log of the
+    command (``uptime`` before and after it), committed as ``<name>.console.txt``; its load averages are
+    read from there.
+    """
+    results = json.loads((root / ASSETS / f"{name}.json").read_text())
+    log = root / ASSETS / f"{name}.console.txt"
+    if "load_average" not in results and log.is_file():
+        loads = re.findall(r"load average: ([\d.]+), ([\d.]+), ([\d.]+)", log.read_text())
+        if loads:
+            results["load_average"] = {
+                "start": [float(x) for x in loads[0]],
+                "end": [float(x) for x in loads[-1]],
+            }
+    return results
 
 
 def command(results: dict) -> str:
@@ -75,7 +89,7 @@ def render_table(results: dict) -> str:
     report = _import_report()
     runs = results["runs"]
     header = (
-        f"Held-out targets {results['task']['held_out_targets']}, {results['config']['eval_samples']} samples "
+        f"{report.held_out_label(results)}, {results['config']['eval_samples']} samples "
         f"each, {'mean ± std over the ' + str(len(runs)) + ' seeds' if len(runs) > 1 else 'one seed'}:"
     )
     return header + "\n\n" + report.format_table(report.summarize(runs), len(runs))
@@ -113,12 +127,34 @@ def render_recording(results: dict) -> str:
         f"wall clock; per seed {_span(runs, 'warmup_s')} of warm-up, {_span(runs, 'grpo_s')} of GRPO and "
         f"{_span(runs, 'darling_s')} of DARLING (one thread each)."
     ]
+    load = results.get("load_average")
+    if load and load.get("start") and load.get("end"):
+        parts.append(
+            f"Load average (1 minute) {load['start'][0]:.2f} when it started and {load['end'][0]:.2f} when it "
+            "ended on this 2-core machine: other processes shared the cores, so under load these times are upper "
+            "bounds."
+        )
     if env:
         parts.append(
             f"Machine: {env['cpu']} ({env['machine']}, torch kernels {env['torch_cpu_capability']}), torch "
             f"{env['torch']}, transformers {env['transformers']}, trl {env['trl']}."
         )
     return " ".join(parts)
+
+
+def render_runtime(results: dict) -> str:
+    """How long one recorded single-seed run took, with the machine's load."""
+    run = results["runs"][0]
+    t = run["timings"]
+    text = (
+        f"`{command(results)}` (seed {run['seed']}): {_fmt_s(results['elapsed_s'])} from start to report, "
+        f"of which {round(t['warmup_s'])} s warm-up, {round(t['grpo_s'])} s GRPO and {round(t['darling_s'])} s "
+        "DARLING (with their evaluations)"
+    )
+    load = results.get("load_average")
+    if load and load.get("start") and load.get("end"):
+        text += f", at a 1-minute load average of {load['start'][0]:.2f} to {load['end'][0]:.2f} on 2 cores"
+    return text + "."
 
 
 def _span(runs: list[dict], key: str) -> str:
@@ -139,8 +175,19 @@ def render_goals(results: dict) -> str:
         return "**met**" if ok else "**missed**"
 
     ratio = f"{goal['distinct_correct_ratio']:.2f}x"
+    runs = results["runs"]
+
+    def wins(metric) -> str:
+        won = sum(metric(run["metrics"]["darling"]) > metric(run["metrics"]["grpo"]) for run in runs)
+        return f"{won} of {len(runs)}"
+
+    per_seed = (
+        f"- Per seed, DARLING is above GRPO in pass@{k_max} on {wins(lambda m: m['pass@k'][-1])} seeds, in "
+        f"pass@1 on {wins(lambda m: m['pass@k'][0])} and in distinct correct answers on "
+        f"{wins(lambda m: m['distinct_correct'])}."
+    )
     dc = f"DARLING {d['distinct_correct'][0]:.2f} against GRPO {g['distinct_correct'][0]:.2f}"
-    if task == "hard_sums":
+    if task == "required_digit":
         gaps = goal["pass@k_gaps"]
         worst = min(range(k_max), key=lambda k: gaps[k])
         return "\n".join(
@@ -154,6 +201,7 @@ def render_goals(results: dict) -> str:
                 f"policy {summary['base']['pass@k'][-1][0]:.3f}).",
                 f"- DARLING's distinct correct answers >= 1.5x GRPO's: "
                 f"{verdict(goal['distinct_correct_at_least_1.5x'])} ({ratio}: {dc}).",
+                per_seed,
             ]
         )
     return "\n".join(
@@ -164,7 +212,32 @@ def render_goals(results: dict) -> str:
             f"({d['pass@k'][0][0]:.3f} against {g['pass@k'][0][0]:.3f}, {goal['pass@1_gap']:+.3f}).",
             f"- pass@{k_max} at least GRPO's: {verdict(goal[f'pass@{k_max}_at_least_grpo'])} "
             f"({d['pass@k'][-1][0]:.3f} against {g['pass@k'][-1][0]:.3f}).",
+            per_seed,
         ]
+    )
+
+
+def render_examples(results: dict) -> str:
+    """Seed 0's three most frequent samples on the held-out prompts that have a single correct answer."""
+    run = _seed0(results)["runs"][0]
+    per_target = {
+        m: {p["target"]: p for p in run["metrics"][m]["per_target"]} for m in ("base", "grpo", "darling")
+    }
+    valid = results["task"]["valid_answers_per_held_out_target"]
+    prompts = [t for t in results["task"]["held_out_targets"] if valid[str(t)] == 1]
+    head = ["prompt", "base", "GRPO", "DARLING"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for target in prompts:
+        cells = [f"`{target}=`"]
+        for method in ("base", "grpo", "darling"):
+            p = per_target[method][target]
+            top = ", ".join(f"`{text or ' '}` x{count}" for text, count in p["top_samples"])
+            cells.append(f"{p['num_correct']}/{p['num_samples']} correct; {top}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return (
+        f"Seed 0 on the {len(prompts)} held-out prompts with a single correct answer: how many of the "
+        f"{run['metrics']['base']['per_target'][0]['num_samples']} samples were correct, and the three most "
+        "frequent samples (right or wrong) with their counts:\n\n" + "\n".join(lines)
     )
 
 
@@ -189,13 +262,13 @@ def render_readme(results: dict) -> str:
     )
 
 
-def render_readme_hard(results: dict) -> str:
+def render_readme_required(results: dict) -> str:
     s = _import_report().summarize(results["runs"])
     b, g, d = s["base"], s["grpo"], s["darling"]
     k = len(g["pass@k"])
     return (
-        f"On `--task hard_sums`, whose held-out prompts have one to five correct answers in the form the policy "
-        f"uses least, GRPO solves them with pass@{k} {g['pass@k'][-1][0]:.2f} and DARLING with "
+        f"On `--task required_digit`, whose held-out prompts also require a digit and have one to three correct "
+        f"answers each, GRPO solves them with pass@{k} {g['pass@k'][-1][0]:.2f} and DARLING with "
         f"{d['pass@k'][-1][0]:.2f} (the base policy {b['pass@k'][-1][0]:.2f}; {len(results['runs'])} "
         f"pre-registered seeds)."
     )
@@ -235,20 +308,29 @@ def render_variation(results: dict, other: dict) -> str:
                 f"| {report.LABELS[method]} | {cap} | {row['pass@1'][0]:.3f} | {row['pass@k'][-1][0]:.3f} | "
                 f"{row['distinct_correct'][0]:.2f} | {row['coverage'][0]:.3f} |"
             )
+    runs_a, runs_b = results["runs"], other["runs"]
     diffs = [
         abs(ra["metrics"][m]["pass@k"][0] - rb["metrics"][m]["pass@k"][0])
-        for ra, rb in zip(results["runs"], other["runs"])
+        for ra, rb in zip(runs_a, runs_b)
         for m in ("base", "grpo", "darling")
     ]
-    same = sum(
-        ra["metrics"][m]["pass@k"][0] == rb["metrics"][m]["pass@k"][0]
-        for ra, rb in zip(results["runs"], other["runs"])
-        for m in ("base", "grpo", "darling")
-    )
+    same = sum(d == 0 for d in diffs)
+
+    def moved(metric) -> float:
+        return max(abs(metric(a[m]) - metric(b[m])) for m in a)
+
+    task = results["task"]["name"]
+    goals_a, goals_b = report.goal_check(a, task), report.goal_check(b, task)
+    verdicts = [key for key, value in goals_a.items() if isinstance(value, bool)]
+    agree = all(goals_a[key] == goals_b[key] for key in verdicts)
     return (
         "\n".join(lines)
-        + f"\n\nPer seed and policy, pass@1 moved by up to {max(diffs):.3f} (mean {sum(diffs) / len(diffs):.3f}); "
-        f"{same} of {len(diffs)} seed-policy pairs came out identical."
+        + f"\n\nThe means over the {len(runs_a)} seeds moved by at most {moved(lambda r: r['pass@1'][0]):.3f} in "
+        f"pass@1, {moved(lambda r: r['pass@k'][-1][0]):.3f} in pass@{k} and "
+        f"{moved(lambda r: r['distinct_correct'][0]):.2f} in distinct correct answers; a single seed's pass@1 moved "
+        f"by up to {max(diffs):.3f} (mean {sum(diffs) / len(diffs):.3f}, the same value in {same} of {len(diffs)} "
+        f"seed-policy pairs). The goal verdicts are {'the same' if agree else 'different'} with both kernel sets "
+        f"({', '.join(f'{key} ' + ('met' if goals_b[key] else 'missed') for key in verdicts)} with {cap_b})."
     )
 
 
@@ -260,9 +342,11 @@ RENDERERS = {
     "recording": render_recording,
     "goals": render_goals,
     "seed0": render_seed0,
+    "examples": render_examples,
+    "runtime": render_runtime,
     "seed0-numbers": render_seed0_numbers,
     "readme": render_readme,
-    "readme-hard": render_readme_hard,
+    "readme-required": render_readme_required,
 }
 
 

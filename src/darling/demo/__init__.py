@@ -2,8 +2,8 @@
 
 ``python -m darling.demo`` (or ``make demo``) warms up a tiny policy on a digit-sum task, trains it
 once with quality-only GRPO and once with DARLING, and compares the three policies on held-out
-targets. ``--task sums`` (the default) has many correct answers per prompt; ``--task hard_sums``
-has held-out prompts that only answers of the form the policy uses least can solve.
+targets. ``--task sums`` (the default) has many correct answers per prompt; ``--task required_digit``
+holds out prompts that also require a digit, with one to three correct answers each.
 """
 
 from darling.demo.config import DemoConfig

@@ -3,7 +3,7 @@
 Examples:
     python -m darling.demo                 # one seed, about 3 minutes on a 2-core CPU
     python -m darling.demo --seeds 3       # mean and spread over 3 seeds
-    python -m darling.demo --task hard_sums   # held-out prompts that need exploration
+    python -m darling.demo --task required_digit   # held-out prompts that need exploration
     python -m darling.demo --fast          # a few steps: checks the pipeline in seconds
     python -m darling.demo --judge classifier
 """

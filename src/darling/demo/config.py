@@ -18,8 +18,8 @@ class DemoConfig:
         default="sums",
         metadata={
             "help": "Built-in task: 'sums' (many correct answers per target: how many different ones each method "
-            "keeps) or 'hard_sums' (held-out targets with one to five correct answers, all in the form the "
-            "warm-up uses least: whether exploration keeps them reachable)."
+            "keeps) or 'required_digit' (held-out prompts that also require a digit, with one to three correct "
+            "answers each: whether the narrowed policy can still reach them)."
         },
     )
     seeds: int = field(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 HEADLINE = ("accuracy", "distinct_correct", "coverage", "distinct")
 LABELS = {"base": "base (warm-up)", "grpo": "GRPO", "darling": "DARLING"}
-TITLES = {"sums": "digit sums", "hard_sums": "hard digit sums (held-out targets 22-27)"}
+TITLES = {"sums": "digit sums", "required_digit": "digit sums with a required digit"}
 TABLE_NAME, JSON_NAME, PNG_NAME = "results.md", "results.json", "demo_passk.png"
 
 
@@ -112,7 +112,7 @@ def goal_check(summary: dict, task: str = "sums") -> dict:
     """The goal set for the task's demo, checked on the means over seeds.
 
     ``sums``: distinct correct >= 2x GRPO's, pass@1 >= GRPO's - 0.02, pass@k_max >= GRPO's.
-    ``hard_sums``: pass@k >= GRPO's for every k, pass@k_max >= GRPO's + 0.05 with GRPO's
+    ``required_digit``: pass@k >= GRPO's for every k, pass@k_max >= GRPO's + 0.05 with GRPO's
     pass@k_max <= 0.95, and distinct correct >= 1.5x GRPO's.
     """
     if "grpo" not in summary or "darling" not in summary:
@@ -121,7 +121,7 @@ def goal_check(summary: dict, task: str = "sums") -> dict:
     k_max = len(g["pass@k"])
     ratio = d["distinct_correct"][0] / g["distinct_correct"][0] if g["distinct_correct"][0] else float("inf")
     gaps = [dk[0] - gk[0] for dk, gk in zip(d["pass@k"], g["pass@k"])]
-    if task == "hard_sums":
+    if task == "required_digit":
         return {
             "distinct_correct_ratio": ratio,
             "distinct_correct_at_least_1.5x": ratio >= 1.5,
@@ -177,6 +177,12 @@ def comparison_line(summary: dict) -> str:
         f"DARLING vs GRPO: distinct correct x{ratio:.2f}, pass@1 {d['pass@k'][0][0] - g['pass@k'][0][0]:+.3f}, "
         f"pass@{k_max} {d['pass@k'][-1][0] - g['pass@k'][-1][0]:+.3f}"
     )
+
+
+def held_out_label(results: dict) -> str:
+    """``Held-out targets [7, 11, 14, 18]``, or ``78 held-out prompts`` when there are more than 8."""
+    held_out = results["task"]["held_out_targets"]
+    return f"Held-out targets {held_out}" if len(held_out) <= 8 else f"{len(held_out)} held-out prompts"
 
 
 def console_summary(results: dict) -> str:

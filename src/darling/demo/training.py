@@ -52,7 +52,6 @@ PINNED_SETTINGS: dict[str, object] = {
     "max_completion_length": 8,
     # Model and precision.
     "disable_dropout": False,
-    "gradient_checkpointing": True,
     "cast_lm_head_to_fp32": False,
     "use_cpu": True,
     "bf16": False,
