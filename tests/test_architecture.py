@@ -30,8 +30,6 @@ TINY_MODELS = "darling.tiny_models"
 
 # The only production modules that may import darling.tiny_models, and why. Tests and examples may too.
 TINY_MODEL_USERS = {
-    "darling.demo.policy": "the demo's policy is a tiny causal LM built on the spot (offline, CPU)",
-    "darling.demo.classifier": "`--judge classifier` trains a tiny BERT when MiniLM is absent or in fast mode",
     "darling.scripts.train_partition_classifier": "`--smoke` trains 2 steps of a tiny local encoder",
 }
 # Drawn as one band "on top" with no arrow of their own: they may use every package below them.
