@@ -138,7 +138,7 @@ def print_table(report, results, embed_note):
 # Protocols
 
 
-def cross_validate(pairs, y, vectors, splits, per_text_s, report):
+def cross_validate(pairs, y, vectors, splits, per_text_s):
     """The judge and every head on the same folds; returns ``[(name, summary, times)]`` and per-fold rows."""
     cosine = FeatureHead(vectors, opening=False, features=()).columns(pairs)[:, 0]
     per_fold = {JUDGE: []}
@@ -279,7 +279,7 @@ def heldout(args, pairs, y, held, y_held, report):
     }
 
 
-def finetune(args, data, splits, report):
+def finetune(args, data, splits):
     """Fine-tunes a cross-encoder per fold (the library's trainer); threshold chosen on the dev split."""
     from darling.classifier import PartitionClassifier
     from darling.classifier.training import (
@@ -362,7 +362,7 @@ def main(argv=None):
     report(f"{len(y)} pairs ({int(y.sum())} similar); {protocol}; {args.max_seq_length} tokens a text")
     report()
     if args.recipe == "finetune":
-        results = finetune(args, data, splits, report)
+        results = finetune(args, data, splits)
         print_table(report, results, "-")
         report.save(args.report)
         return results
@@ -371,7 +371,7 @@ def main(argv=None):
     start = time.perf_counter()
     vectors = embed(model, texts, args.opening_tokens, show_progress=True)
     embed_s = time.perf_counter() - start
-    results, per_fold = cross_validate(pairs, y, vectors, splits, embed_s / len(texts), report)
+    results, per_fold = cross_validate(pairs, y, vectors, splits, embed_s / len(texts))
     print_table(report, results, f"- (embedding the {len(texts):,} texts: {embed_s / 60:.1f} min)")
     report_paired(report, per_fold)
     report.save(args.report)

@@ -20,7 +20,8 @@ ones), both modes are timed three ways with the same judge:
   ``--calibration-groups`` other groups (partition agreement at least ``--min-agreement`` with the
   judge alone there); it is timed and scored on the same groups as the loop.
 
-It prints pairs sent to the model per group (of 45), wall time and the ratio to the loop, and the
+The three take turns on each ``--groups-per-call`` groups, so a change in the machine's load hits
+them alike. It prints pairs sent to the model per group (of 45), wall time and the ratio to the loop, and the
 share of groups whose partition equals the loop's. Without ``--judge`` it builds a MiniLM
 cross-encoder with an untrained head (cost does not depend on the weights) and sets its threshold so
 the share of pairs it calls equivalent matches the share of same-class pairs in NoveltyBench's own
@@ -48,6 +49,8 @@ from darling.partitioning import (
     relabel,
     short_text_equivalent,
 )
+
+MODES = ("all_pairs", "greedy")
 
 
 def same_class_share(partitions: list[list[int]]) -> float:
@@ -83,13 +86,19 @@ def uncached(judge):
     return judge
 
 
-def timed_partition(groups, judge, mode, groups_per_call):
-    """darling's partitioning, a step's worth of groups per call; returns (results, seconds)."""
-    start = time.perf_counter()
-    results = []
-    for s in range(0, len(groups), groups_per_call):
-        results += partition_groups(groups[s : s + groups_per_call], judge, mode=mode)
-    return results, time.perf_counter() - start
+def take_turns(groups, runs, chunk_size, desc=""):
+    """Runs each of ``runs`` (name -> function of a list of groups) on every chunk of ``chunk_size`` groups,
+    taking turns chunk by chunk so that all of them meet the same machine load; returns the outputs and
+    the seconds of each."""
+    outputs = {name: [] for name in runs}
+    seconds = dict.fromkeys(runs, 0.0)
+    for start in tqdm(range(0, len(groups), chunk_size), desc=desc):
+        chunk = groups[start : start + chunk_size]
+        for name, run in runs.items():
+            began = time.perf_counter()
+            outputs[name] += run(chunk)
+            seconds[name] += time.perf_counter() - began
+    return outputs, seconds
 
 
 def loop_partition(texts, prob, threshold, rule, mode):
@@ -210,49 +219,83 @@ def main(argv=None) -> int:
     def score(a, b):
         return loop_judge.scores([(a, b)])[0]
 
-    report(
-        f"Judge: {name} ({type(judge).__name__}, threshold {threshold:.4f}, {judge_tokens(judge)} tokens a text); "
-        f"{len(groups)} groups of {len(groups[0])} generations; torch threads {torch.get_num_threads()}."
-    )
-    report()
-    report(
-        "| mode | loop: pairs / group (of 45) | exact: pairs / group | same partition as loop | loop | exact | exact speed-up |"
-    )
-    report("|---|---|---|---|---|---|---|")
-    results = {"judge": name, "groups": len(groups), "modes": {}}
-    loop_by_mode = {}
-    for mode in ("all_pairs", "greedy"):
-        loop, loop_times = [], []
-        for g in tqdm(groups, desc=f"loop {mode}"):
-            start = time.perf_counter()
-            loop.append(loop_partition(g, score, threshold, rule, mode))
-            loop_times.append(time.perf_counter() - start)
-        t_loop = sum(loop_times)
-        loop_by_mode[mode] = (loop, loop_times)
-        loop_labels = [labels for labels, _ in loop]
-        exact, t_exact = timed_partition(groups, fresh_judge(), mode, args.groups_per_call)
-        same = sum(r.labels == ref for r, ref in zip(exact, loop_labels))
-        row = {
-            "loop_pairs_per_group": sum(sent for _, sent in loop) / len(groups),
-            "loop_seconds": t_loop,
-            "exact_pairs_per_group": sum(r.judged_pairs for r in exact) / len(groups),
-            "exact_seconds": t_exact,
-            "exact_speedup": t_loop / t_exact,
-            "exact_same_partition": same / len(groups),
-        }
-        results["modes"][mode] = row
-        report(
-            f"| `{mode}` | {row['loop_pairs_per_group']:.1f} | {row['exact_pairs_per_group']:.1f} | {same} / {len(groups)} "
-            f"| {t_loop:.1f} s | {t_exact:.1f} s | **{row['exact_speedup']:.2f}x** |"
-        )
-
-    # Approximate mode: cut-offs chosen on the calibration groups, timed and scored on the timed ones.
+    # Approximate mode's cut-offs are chosen first, on the calibration groups (never timed or scored).
+    fast, cascades = None, {}
     if calib:
         fast = (
             LexicalJudge()
             if args.fast == "lexical"
             else EmbeddingJudge("minilm", max_seq_length=judge_tokens(judge))
         )
+        for mode in MODES:
+            calibrated = calibrate_cascade(
+                fast, fresh_judge(), calib, mode=mode, min_agreement=args.min_agreement
+            )
+            cascades[mode] = CascadeJudge(fast, judge, low=calibrated.low, high=calibrated.high)
+            cascades[mode].calibration = calibrated.calibration
+
+    def approx_run(mode):
+        def run(chunk):
+            if hasattr(fast, "clear_cache"):
+                fast.clear_cache()
+            fresh_judge()
+            return partition_groups(chunk, cascades[mode], mode=mode)
+
+        return run
+
+    report(
+        f"Judge: {name} ({type(judge).__name__}, threshold {threshold:.4f}, {judge_tokens(judge)} tokens a text); "
+        f"{len(groups)} groups of {len(groups[0])} generations; torch threads {torch.get_num_threads()}. Loop, exact "
+        f"and approximate mode take turns on each {args.groups_per_call} groups, so they run under the same load."
+    )
+    results = {"judge": name, "groups": len(groups), "modes": {}}
+    for mode in MODES:
+        runs = {
+            "loop": lambda chunk, mode=mode: [loop_partition(g, score, threshold, rule, mode) for g in chunk],
+            "exact": lambda chunk, mode=mode: partition_groups(chunk, fresh_judge(), mode=mode),
+        }
+        if calib:
+            runs["approx"] = approx_run(mode)
+        out, seconds = take_turns(groups, runs, args.groups_per_call, desc=mode)
+        loop_labels = [labels for labels, _ in out["loop"]]
+        row = results["modes"][mode] = {
+            "loop_pairs_per_group": sum(sent for _, sent in out["loop"]) / len(groups),
+            "loop_seconds": seconds["loop"],
+            "exact_pairs_per_group": sum(r.judged_pairs for r in out["exact"]) / len(groups),
+            "exact_seconds": seconds["exact"],
+            "exact_speedup": seconds["loop"] / seconds["exact"],
+            "exact_same_partition": sum(r.labels == ref for r, ref in zip(out["exact"], loop_labels))
+            / len(groups),
+        }
+        if calib:
+            cascade, cal = cascades[mode], cascades[mode].calibration
+            row.update(
+                approx_groups=len(groups),
+                calibration_groups=len(calib),
+                calibration_agreement=cal.agreement,
+                approx_seconds=seconds["approx"],
+                approx_speedup_vs_loop=seconds["loop"] / seconds["approx"],
+                approx_speedup_vs_exact=seconds["exact"] / seconds["approx"],
+                approx_same_partition=sum(r.labels == ref for r, ref in zip(out["approx"], loop_labels))
+                / len(groups),
+                approx_pairs_per_group=sum(r.judged_pairs for r in out["approx"]) / len(groups),
+                approx_judge_pairs_per_group=cascade.exact_pairs_total / len(groups),
+                cascade_low=cascade.low,
+                cascade_high=cascade.high,
+                fast_stage=args.fast,
+            )
+    report()
+    report(
+        "| mode | loop: pairs / group (of 45) | exact: pairs / group | same partition as loop | loop | exact | exact speed-up |"
+    )
+    report("|---|---|---|---|---|---|---|")
+    for mode, row in results["modes"].items():
+        same = round(row["exact_same_partition"] * len(groups))
+        report(
+            f"| `{mode}` | {row['loop_pairs_per_group']:.1f} | {row['exact_pairs_per_group']:.1f} | {same} / {len(groups)} "
+            f"| {row['loop_seconds']:.1f} s | {row['exact_seconds']:.1f} s | **{row['exact_speedup']:.2f}x** |"
+        )
+    if calib:
         report()
         report(
             f"Approximate mode, cut-offs chosen on {len(calib)} other groups (agreement asked: {args.min_agreement:.0%}):"
@@ -263,41 +306,15 @@ def main(argv=None) -> int:
             "| same partition as loop | pairs judged / group | of them by the judge |"
         )
         report("|---|---|---|---|---|---|---|---|---|---|")
-    for mode in ("all_pairs", "greedy") if calib else ():
-        loop, loop_times = loop_by_mode[mode]
-        loop_labels = [labels for labels, _ in loop]
-        t_loop, t_exact = sum(loop_times), results["modes"][mode]["exact_seconds"]
-        calibrated = calibrate_cascade(
-            fast, fresh_judge(), calib, mode=mode, min_agreement=args.min_agreement
-        )
-        low, high, cal = calibrated.low, calibrated.high, calibrated.calibration
-        if hasattr(fast, "clear_cache"):
-            fast.clear_cache()
-        cascade = CascadeJudge(fast, fresh_judge(), low=low, high=high)
-        approx, t_approx = timed_partition(groups, cascade, mode, args.groups_per_call)
-        exact_pairs = cascade.exact_pairs_total / len(groups)
-        same = sum(r.labels == ref for r, ref in zip(approx, loop_labels))
-        row = results["modes"][mode]
-        row.update(
-            approx_groups=len(groups),
-            calibration_groups=len(calib),
-            calibration_agreement=cal.agreement,
-            approx_seconds=t_approx,
-            approx_speedup_vs_loop=t_loop / t_approx,
-            approx_speedup_vs_exact=t_exact / t_approx,
-            approx_same_partition=same / len(groups),
-            approx_pairs_per_group=sum(r.judged_pairs for r in approx) / len(groups),
-            approx_judge_pairs_per_group=exact_pairs,
-            cascade_low=low,
-            cascade_high=high,
-            fast_stage=args.fast,
-        )
         fast_name = "unigram F1" if args.fast == "lexical" else "MiniLM cosine"
-        report(
-            f"| {fast_name} | `{mode}` | {low:.3f}, {high:.3f} | {cal.agreement:.0%} | {t_approx:.1f} s "
-            f"| **{row['approx_speedup_vs_loop']:.2f}x** | {row['approx_speedup_vs_exact']:.2f}x | {same} / {len(groups)} "
-            f"| {row['approx_pairs_per_group']:.1f} | {exact_pairs:.1f} |"
-        )
+        for mode, row in results["modes"].items():
+            same = round(row["approx_same_partition"] * len(groups))
+            report(
+                f"| {fast_name} | `{mode}` | {row['cascade_low']:.3f}, {row['cascade_high']:.3f} "
+                f"| {row['calibration_agreement']:.0%} | {row['approx_seconds']:.1f} s "
+                f"| **{row['approx_speedup_vs_loop']:.2f}x** | {row['approx_speedup_vs_exact']:.2f}x | {same} / {len(groups)} "
+                f"| {row['approx_pairs_per_group']:.1f} | {row['approx_judge_pairs_per_group']:.1f} |"
+            )
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(json.dumps(results, indent=2))
