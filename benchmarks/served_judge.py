@@ -76,6 +76,8 @@ def build_classifier(directory: Path, max_tokens: int, shape: dict, groups: list
     clf = PartitionClassifier(
         model, tokenizer, ClassifierSettings(threshold=0.5, max_tokens_per_text=max_tokens)
     )
+    sample = [(a, b) for group in groups[:5] for i, a in enumerate(group) for b in group[i + 1 :]]
+    clf.threshold = float(torch.tensor(clf.predict_proba(sample)).quantile(0.9))
     clf.save_pretrained(directory)
     return clf
 

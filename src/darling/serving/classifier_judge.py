@@ -151,17 +151,26 @@ class ServedClassifierJudge(ScoreJudge):
         return [ids for ids, _ in self.layout.encode(check_pairs(pairs))]
 
     def payloads(self, pairs: Sequence[Pair]) -> list[dict[str, Any]]:
-        """The request bodies for ``pairs``: chunks of ``pairs_per_request`` (vLLM) or one pair each (SGLang)."""
+        """The request bodies for ``pairs``: chunks of ``pairs_per_request`` (vLLM) or one pair each (SGLang).
+
+        Pairs are grouped longest first, so each request pads its inputs to similar lengths (as the
+        in-process classifier batches them); :meth:`scores` puts the answers back in input order.
+        """
+        return self._requests(pairs)[0]
+
+    def _requests(self, pairs: Sequence[Pair]) -> tuple[list[dict[str, Any]], list[int]]:
         ids = self.token_ids(pairs)
-        chunks = [
-            ids[start : start + self.pairs_per_request]
-            for start in range(0, len(ids), self.pairs_per_request)
+        order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))  # stable: equal lengths keep their order
+        ordered = [ids[i] for i in order]
+        size = self.pairs_per_request
+        bodies = [
+            {"input": ordered[i : i + size] if self.batched else ordered[i]}
+            for i in range(0, len(ordered), size)
         ]
-        bodies = [{"input": chunk if self.batched else chunk[0]} for chunk in chunks]
         if self.model is not None:
             for body in bodies:
                 body["model"] = self.model
-        return bodies
+        return bodies, order
 
     def _parse(self, answer: Any, url: str, payload: dict[str, Any]) -> list[float]:
         expected = len(payload["input"]) if self.batched else 1
@@ -191,13 +200,13 @@ class ServedClassifierJudge(ScoreJudge):
 
     def scores(self, pairs: Sequence[Pair]) -> list[float]:
         """P(equivalent) of each pair, from the servers, in input order."""
-        answers = self.pool.post(self.path, self.payloads(pairs) if pairs else [], self._parse)
-        return [probability for answer in answers for probability in answer]
+        bodies, order = self._requests(pairs) if pairs else ([], [])
+        return _in_input_order(order, self.pool.post(self.path, bodies, self._parse))
 
     async def ascores(self, pairs: Sequence[Pair]) -> list[float]:
         """:meth:`scores` as a coroutine, for callers that run an event loop."""
-        answers = await self.pool.apost(self.path, self.payloads(pairs) if pairs else [], self._parse)
-        return [probability for answer in answers for probability in answer]
+        bodies, order = self._requests(pairs) if pairs else ([], [])
+        return _in_input_order(order, await self.pool.apost(self.path, bodies, self._parse))
 
     async def aequivalent(self, pairs: Sequence[Pair]) -> list[bool]:
         """:meth:`equivalent` as a coroutine."""
@@ -207,6 +216,14 @@ class ServedClassifierJudge(ScoreJudge):
         return (
             f"ServedClassifierJudge({self.checkpoint!r}, urls={self.pool.urls}, threshold={self.threshold})"
         )
+
+
+def _in_input_order(order: list[int], answers: list[list[float]]) -> list[float]:
+    """The answers of requests made in ``order`` (input positions), back in input order."""
+    scores = [0.0] * len(order)
+    for index, probability in zip(order, (p for answer in answers for p in answer)):
+        scores[index] = probability
+    return scores
 
 
 def _probability(probs: list[float], label: int) -> float:
