@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -14,6 +15,9 @@ os.environ.setdefault("WANDB_DISABLED", "true")
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+BENCHMARKS = REPO_ROOT / "benchmarks"
+if str(BENCHMARKS) not in sys.path:
+    sys.path.insert(0, str(BENCHMARKS))  # the benchmark scripts (and their tests) import sibling helpers
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 NOVELTYBENCH = SHARED_DATA / "noveltybench"
 
@@ -65,3 +69,22 @@ def saved_classifier(tmp_path_factory):
     settings = ClassifierSettings(threshold=0.5, max_tokens_per_text=32)
     PartitionClassifier(model, tokenizer, settings).save_pretrained(path)
     return str(path)
+
+
+@pytest.fixture(scope="session")
+def tiny_encoder(tmp_path_factory, encoder_tokenizer) -> str:
+    """A tiny random sentence-transformers model (BERT, mean pooling) saved to a folder."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
+    from transformers import BertModel
+
+    path = tmp_path_factory.mktemp("tiny-encoder")
+    torch.manual_seed(0)
+    BertModel(tiny_bert_config(encoder_tokenizer, hidden_size=16, num_layers=1)).save_pretrained(
+        path / "bert"
+    )
+    encoder_tokenizer.save_pretrained(path / "bert")
+    modules = [Transformer(str(path / "bert"), max_seq_length=64), Pooling(16, "mean")]
+    SentenceTransformer(modules=modules, device="cpu").save(str(path / "st"))
+    return str(path / "st")

@@ -31,6 +31,7 @@ TINY_MODELS = "darling.tiny_models"
 # The only production modules that may import darling.tiny_models, and why. Tests and examples may too.
 TINY_MODEL_USERS = {
     "darling.scripts.train_partition_classifier": "`--smoke` trains 2 steps of a tiny local encoder",
+    "darling.demo.policy": "the demo's policy is a tiny causal LM built on the spot (offline, CPU)",
 }
 # Drawn as one band "on top" with no arrow of their own: they may use every package below them.
 ENTRY_POINTS = ("darling.cli", "darling.scripts", "darling.demo")

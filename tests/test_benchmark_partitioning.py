@@ -5,46 +5,20 @@ from __future__ import annotations
 import json
 import random
 import re
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
-from conftest import tiny_bert_config
+import cascade_replay
+import classifier_agreement
+import fit_embedding_judge
+import partition_cost
+from bench_io import load_generations, load_judge
 from darling.classifier import ClassifierSettings, PartitionClassifier
 from darling.partitioning import EmbeddingJudge, partition_groups
 from darling.partitioning.pair_metrics import roc_auc
-
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
-if str(BENCHMARKS) not in sys.path:
-    sys.path.insert(0, str(BENCHMARKS))  # the benchmark scripts import their sibling helpers
-
-import cascade_replay  # noqa: E402
-import classifier_agreement  # noqa: E402
-import fit_embedding_judge  # noqa: E402
-import partition_cost  # noqa: E402
-from bench_io import load_generations, load_judge  # noqa: E402
-from test_benchmark_text_features import NAMES, PLACES, _story, synthetic_pairs  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def tiny_encoder(tmp_path_factory, encoder_tokenizer) -> str:
-    """A tiny random sentence-transformers model (BERT, mean pooling) saved to a folder."""
-    from sentence_transformers import SentenceTransformer
-    from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
-    from transformers import BertModel
-
-    path = tmp_path_factory.mktemp("tiny-encoder")
-    torch.manual_seed(0)
-    BertModel(tiny_bert_config(encoder_tokenizer, hidden_size=16, num_layers=1)).save_pretrained(
-        path / "bert"
-    )
-    encoder_tokenizer.save_pretrained(path / "bert")
-    modules = [Transformer(str(path / "bert"), max_seq_length=64), Pooling(16, "mean")]
-    SentenceTransformer(modules=modules, device="cpu").save(str(path / "st"))
-    return str(path / "st")
+from test_benchmark_text_features import NAMES, PLACES, _story, synthetic_pairs
 
 
 @pytest.fixture(scope="module")

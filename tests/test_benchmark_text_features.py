@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 import random
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
-from conftest import tiny_bert_config
 from darling.partitioning.pair_metrics import roc_auc
-
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
-if str(BENCHMARKS) not in sys.path:
-    sys.path.insert(0, str(BENCHMARKS))  # the benchmark scripts import their sibling helpers
-
-from feature_head import FeatureHead, cosines, embed, load_encoder  # noqa: E402
-from text_features import FORMAT_FEATURES, SIMILARITY_FEATURES, TEXT_FEATURES, TextFeatures  # noqa: E402
+from feature_head import FeatureHead, cosines, embed, load_encoder
+from text_features import FORMAT_FEATURES, SIMILARITY_FEATURES, TEXT_FEATURES, TextFeatures
 
 NAMES = ["Alice", "Bruno", "Chiara", "Dmitri", "Esther", "Farid", "Greta", "Hiro", "Ines", "Jonas"]
 PLACES = ["Paris", "Lima", "Oslo", "Cairo", "Delhi", "Quito", "Rome", "Tokyo", "Accra", "Perth"]
@@ -44,24 +35,6 @@ def synthetic_pairs(seed: int, n: int) -> tuple[list[tuple[str, str]], list[int]
             pairs.append((_story(rng, name, place), _story(rng, other, elsewhere)))
             labels.append(0)
     return pairs, labels
-
-
-@pytest.fixture(scope="module")
-def tiny_encoder(tmp_path_factory, encoder_tokenizer) -> str:
-    """A tiny random sentence-transformers model (BERT, mean pooling) saved to a folder."""
-    from sentence_transformers import SentenceTransformer
-    from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
-    from transformers import BertModel
-
-    path = tmp_path_factory.mktemp("tiny-encoder")
-    torch.manual_seed(0)
-    BertModel(tiny_bert_config(encoder_tokenizer, hidden_size=16, num_layers=1)).save_pretrained(
-        path / "bert"
-    )
-    encoder_tokenizer.save_pretrained(path / "bert")
-    modules = [Transformer(str(path / "bert"), max_seq_length=64), Pooling(16, "mean")]
-    SentenceTransformer(modules=modules, device="cpu").save(str(path / "st"))
-    return str(path / "st")
 
 
 # --------------------------------------------------------------------------------------------------

@@ -63,28 +63,9 @@ def build_policy(seed: int, hidden_size: int = 64, num_layers: int = 2, alphabet
     Returns:
         ``(model, tokenizer)``.
     """
-    from transformers import AutoModelForCausalLM, Qwen3Config
+    from darling.tiny_models import tiny_causal_lm
 
-    tokenizer = char_tokenizer(alphabet)
-    config = Qwen3Config(
-        vocab_size=len(tokenizer),
-        hidden_size=hidden_size,
-        intermediate_size=2 * hidden_size,
-        num_hidden_layers=num_layers,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        head_dim=hidden_size // 4,
-        max_position_embeddings=1024,
-        pad_token_id=tokenizer.pad_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        bos_token_id=None,
-        tie_word_embeddings=True,
-    )
-    torch.manual_seed(seed)
-    model = AutoModelForCausalLM.from_config(config)
-    model.generation_config.pad_token_id = tokenizer.pad_token_id
-    model.generation_config.eos_token_id = tokenizer.eos_token_id
-    return model, tokenizer
+    return tiny_causal_lm(char_tokenizer(alphabet), hidden_size=hidden_size, num_layers=num_layers, seed=seed)
 
 
 @dataclass
