@@ -19,6 +19,8 @@ import sys
 import time
 from pathlib import Path
 
+from bench_io import command_line
+
 HEAVY = ("torch", "transformers", "trl", "datasets", "sentence_transformers", "sklearn", "accelerate")
 COMMANDS = {
     "import darling": [sys.executable, "-c", "import darling"],
@@ -66,7 +68,7 @@ def main(argv: list[str] | None = None) -> dict:
     for row in rows:
         row["ratio_to_baseline"] = row["median_s"] / baseline
     result = {
-        "command": "python benchmarks/import_time.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "command": command_line(__file__, argv),
         "date": time.strftime("%Y-%m-%d"),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
         "load_average": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,

@@ -29,24 +29,9 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-GENERATIONS = REPO.parent / "shared" / "data" / "noveltybench" / "generations"
+from bench_io import GENERATIONS, load_generations
+
 SHAPE = {"hidden_size": 256, "num_hidden_layers": 4, "num_attention_heads": 4, "intermediate_size": 512}
-
-
-def load_groups(directory: Path, limit: int) -> list[list[str]]:
-    """The first ``limit`` groups of generations of NoveltyBench's files (both models, in file order)."""
-    from darling.evaluation.io import get_list_field, iter_jsonl
-
-    groups = []
-    for path in sorted(directory.glob("curated_*.jsonl")):
-        for line, record in iter_jsonl(path):
-            groups.append(
-                [str(text) for text in get_list_field(record, "generations", f"{path.name}:{line}")]
-            )
-    if not groups:
-        raise SystemExit(f"No NoveltyBench generations under {directory}; pass --generations DIR.")
-    return groups[:limit]
 
 
 def build_classifier(directory: Path, max_tokens: int, shape: dict, groups: list[list[str]]):
@@ -165,7 +150,9 @@ def main(argv: list[str] | None = None) -> dict:
     from darling.serving.standin import StandInServer
 
     torch.set_num_threads(1)  # one core for in-process, one per server process: like for like
-    groups = load_groups(args.generations, args.groups)
+    groups = [[str(text) for text in group] for group in load_generations(args.generations)[0][: args.groups]]
+    if not groups:
+        raise SystemExit(f"No NoveltyBench generations under {args.generations}; pass --generations DIR.")
     shape = (
         {**SHAPE, "num_hidden_layers": 1, "hidden_size": 64, "intermediate_size": 128} if args.tiny else SHAPE
     )

@@ -26,7 +26,7 @@ def test_served_judge_benchmark_times_every_setup_and_finds_the_same_partitions(
             texts = [
                 f"Story {k} about {topic}, told in a different way number {k * index}." for k in range(5)
             ]
-            handle.write(json.dumps({"id": f"p{index}", "generations": texts}) + "\n")
+            handle.write(json.dumps({"id": f"p{index}", "generations": texts, "partition": [0] * 5}) + "\n")
     out = tmp_path / "served.json"
     result = _module().main(
         ["--tiny", "--generations", str(generations), "--groups", "4", "--output", str(out)]
