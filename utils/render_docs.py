@@ -2,6 +2,8 @@
 
 A page marks a generated region with ``<!-- results:NAME -->`` ... ``<!-- /results:NAME -->``; this
 script replaces the region's content with what :data:`RENDERERS` makes of that result's JSON file.
+It then runs ``utils/render_demo_docs.py`` (the demo's tables, numbers and plots, regions
+``<!-- demo:... -->``), so one command re-renders every recorded number of the docs.
 ``--check`` exits non-zero (and tests/test_docs_results.py fails) when a page differs from what its
 JSON renders, so a number edited by hand, or a rerun whose page was not re-rendered, is caught.
 
@@ -116,10 +118,18 @@ def main(argv: list[str] | None = None) -> int:
             stale.append(page.relative_to(ROOT))
             if not args.check:
                 page.write_text(rendered)
+    demo = _demo_renderer().main(["--check"] if args.check else [])
     if args.check and stale:
         print(f"out of date (run python utils/render_docs.py): {', '.join(map(str, stale))}", file=sys.stderr)
         return 1
-    return 0
+    return demo
+
+
+def _demo_renderer():
+    spec = importlib.util.spec_from_file_location("render_demo_docs", ROOT / "utils" / "render_demo_docs.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 if __name__ == "__main__":
