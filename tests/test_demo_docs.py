@@ -40,14 +40,15 @@ FINGERPRINT_KEYS = (
 )
 
 
-def _render_module():
-    spec = importlib.util.spec_from_file_location("render_demo_docs", ROOT / "utils" / "render_demo_docs.py")
+def _utils_module(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "utils" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-render = _render_module()
+render = _utils_module("render_demo_docs")  # finds, checks and rewrites the regions
+regions = _utils_module("demo_regions")  # what each region says
 
 
 def _fingerprint(env: dict) -> dict:
@@ -135,9 +136,9 @@ def test_command_lists_only_non_default_flags():
     results = {
         "config": {"task": "required_digit", "seeds": 6, "seed": 0, "output_dir": "x", "progress": False}
     }
-    assert render.command(results) == "python -m darling.demo --task required_digit --seeds 6"
+    assert regions.command(results) == "python -m darling.demo --task required_digit --seeds 6"
     results["environment"] = {"env": {"ATEN_CPU_CAPABILITY": "avx2"}}
-    assert render.command(results).startswith("ATEN_CPU_CAPABILITY=avx2 python -m darling.demo")
+    assert regions.command(results).startswith("ATEN_CPU_CAPABILITY=avx2 python -m darling.demo")
 
 
 @pytest.mark.slow
@@ -146,7 +147,7 @@ def test_make_demo_prints_the_recorded_seed0_table(tmp_path):
     _skip_unless_same_machine(recorded)
     stdout = _run_demo([], tmp_path)
     printed = stdout[: stdout.index("Wrote ")].strip()
-    expected = render.render_seed0(recorded).removeprefix("```text\n").split("\nWrote ")[0]
+    expected = regions.render_seed0(recorded).removeprefix("```text\n").split("\nWrote ")[0]
     assert printed == expected
 
 
