@@ -238,6 +238,31 @@ def test_callable_and_as_judge():
     assert isinstance(as_judge(HasAsJudge()), ExactMatchJudge)
 
 
+def test_a_callable_judge_must_answer_a_bool():
+    import numpy as np
+    import torch
+
+    texts = ["a b", "a c", "x"]
+    for answer in (bool, int, np.bool_, torch.tensor):
+        assert partition(texts, lambda a, b, f=answer: f(a[0] == b[0]), short_text_rule="off") == [0, 0, 1]
+    # A similarity score is not silently read as "equivalent whenever it is not 0".
+    with pytest.raises(TypeError, match=r"returned 0\.3 \(float\) for pair 0.*threshold"):
+        partition(texts, lambda a, b: 0.3, short_text_rule="off")
+    with pytest.raises(TypeError, match="forget `return`"):
+        partition(texts, lambda a, b: None, short_text_rule="off")
+    with pytest.raises(TypeError, match="returned 2"):
+        partition(texts, lambda a, b: len(set(a) & set(b)), short_text_rule="off")
+
+
+def test_groups_must_be_a_list_of_groups():
+    flat = ["a cat", "a cat", "a dog"]
+    with pytest.raises(TypeError, match=r"`groups\[0\]` must be a sequence of strings, got a single str"):
+        partition_groups(flat, ExactMatchJudge())
+    # Any iterable of groups works, a generator included.
+    results = partition_groups((group for group in [flat, ["x", "y"]]), ExactMatchJudge())
+    assert [r.labels for r in results] == [[0, 0, 1], [0, 1]]
+
+
 def test_cascade_judge_sends_only_unsure_pairs_to_exact():
     class Fast(ScoreJudge):
         def scores(self, pairs):
@@ -253,6 +278,10 @@ def test_cascade_judge_sends_only_unsure_pairs_to_exact():
     assert cascade.last_exact_pairs == 1 and cascade.exact_pairs_total == 3
     with pytest.raises(ValueError, match="low <= high"):
         CascadeJudge(Fast(), exact, low=0.9, high=0.1)
+    with pytest.raises(TypeError, match=r"fast judge of a cascade must score pairs.*got ExactMatchJudge"):
+        CascadeJudge(ExactMatchJudge(), exact, low=0.2, high=0.8)
+    with pytest.raises(TypeError, match="`low` must be a number"):
+        CascadeJudge(Fast(), exact, low=None, high=0.8)
 
 
 def test_darling_partition_is_both_callable_and_a_package():

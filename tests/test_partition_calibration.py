@@ -147,7 +147,9 @@ def test_calibration_rejects_bad_arguments(kwargs, message):
 
 
 def test_calibration_needs_a_scoring_fast_judge_and_groups():
-    with pytest.raises(ValueError, match="must score pairs"):
+    with pytest.raises(TypeError, match="must score pairs"):
         calibrate_cascade(ExactMatchJudge(), ExactMatchJudge(), [["a", "b"]], show_progress=False)
+    with pytest.raises(TypeError, match=r"`groups\[0\]` is a single str"):
+        calibrate_cascade(LexicalJudge(), ExactMatchJudge(), ["a red cat", "a blue dog"], show_progress=False)
     with pytest.raises(ValueError, match="at least one sample group"):
         calibrate_cascade(LexicalJudge(), ExactMatchJudge(), [], show_progress=False)

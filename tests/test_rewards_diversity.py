@@ -198,6 +198,35 @@ def test_invalid_settings_fail_at_construction(kwargs, message):
         DiversityRewardFunction(judge=judge(), **kwargs)
 
 
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"floor": None}, "`floor` must be a number"),
+        ({"correctness_threshold": None}, "correctness_threshold"),
+    ],
+)
+def test_non_numbers_fail_at_construction(kwargs, message):
+    with pytest.raises(TypeError, match=message):
+        DiversityRewardFunction(judge=judge(), **kwargs)
+
+
+def test_flat_texts_are_an_error_not_groups_of_characters():
+    with pytest.raises(TypeError, match=r"`groups\[0\]` is a single str.*\[texts\]"):
+        DiversityRewardFunction(judge=judge()).score_groups(["a cat", "a cat", "a dog"])
+
+
+def test_a_correctness_reward_that_returns_nothing_is_named():
+    reward = DiversityRewardFunction(judge=judge(), correctness_reward=lambda **kwargs: None)
+    with pytest.raises(TypeError, match="`correctness_reward` returned None"):
+        reward(prompts=["p", "p"], completions=["a", "b"])
+
+
+def test_single_text_value_is_a_fraction():
+    assert diversity_scores([0], single=0.5) == [0.5]
+    with pytest.raises(ValueError, match="`single` must be in"):
+        diversity_scores([0], single=2.0)
+
+
 def test_non_judge_fails_with_accepted_types():
     with pytest.raises(TypeError, match="Cannot use int as a judge"):
         DiversityRewardFunction(judge=3)

@@ -60,6 +60,12 @@ def test_missing_column_names_the_available_ones():
         MathAccuracyReward()(prompts=["q"], completions=["1"], problem=["q"], trainer_state=None)
 
 
+def test_a_single_gold_answer_is_not_split_into_characters():
+    for gold in ("22", 22, None):
+        with pytest.raises(TypeError, match=r"one per completion.*got a single"):
+            MathAccuracyReward()(prompts=["q", "q"], completions=[r"\boxed{2}", r"\boxed{2}"], answer=gold)
+
+
 def test_logs_accuracy_over_scored_rollouts():
     seen = {}
     MathAccuracyReward()(

@@ -62,6 +62,15 @@ def test_reward_logs_and_pickles():
 def test_invalid_settings_raise(kwargs):
     with pytest.raises(ValueError):
         NGramDiversityReward(**kwargs)
+    with pytest.raises(TypeError, match="`floor` must be a number, got None"):
+        NGramDiversityReward(floor=None)
+
+
+def test_flat_texts_and_bad_orders_are_errors_not_scores():
+    with pytest.raises(TypeError, match=r"`groups\[0\]` is a single str.*\[texts\]"):
+        NGramDiversityReward().score_groups(["a b c d e", "a b c d f"])
+    with pytest.raises(ValueError, match="`n` must be a positive int, got 0"):
+        ngram_novelty(["a b", "c d"], n=0)
 
 
 def test_bad_input_raises():

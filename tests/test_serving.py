@@ -89,6 +89,23 @@ def test_served_probabilities_and_partitions_equal_the_in_process_ones(request, 
     assert judge.token_ids(PAIRS[:1])[0] == clf.encode_pairs(PAIRS[:1])["input_ids"][0].tolist()
 
 
+def test_overridden_settings_reach_the_served_token_ids(modernbert):
+    clf, path = modernbert
+    short = PartitionClassifier.from_pretrained(path, max_tokens_per_text=6, threshold=0.3)
+    judge = ServedClassifierJudge(path, ["http://127.0.0.1:9"], max_tokens_per_text=6, threshold=0.3)
+    assert judge.settings.max_tokens_per_text == 6 and judge.threshold == 0.3
+    in_process = [short.encode_pairs([pair])["input_ids"][0].tolist() for pair in PAIRS]
+    assert judge.token_ids(PAIRS) == in_process
+    assert max(map(len, in_process)) < min(
+        len(ids) for ids in ServedClassifierJudge(path, "http://a:1").token_ids(PAIRS)
+    )
+    with StandInServer(clf) as server:
+        served = ServedClassifierJudge(path, server.url, max_tokens_per_text=6, **FAST)
+        assert served.scores(PAIRS) == pytest.approx(short.predict_proba(PAIRS), abs=1e-5)
+    with pytest.raises(ValueError, match="max_tokens_per_text"):
+        ServedClassifierJudge(path, ["http://127.0.0.1:9"], max_tokens_per_text=0)
+
+
 def test_two_servers_share_the_load(modernbert):
     clf, path = modernbert
     with StandInServer(clf) as one, StandInServer(clf) as two:
@@ -236,6 +253,13 @@ def test_bad_settings_fail_at_construction(modernbert):
         ServedClassifierJudge(path, [])
     with pytest.raises(ValueError, match="max_in_flight"):
         ServedClassifierJudge(path, ["http://127.0.0.1:9"], max_in_flight=0)
+    with pytest.raises(TypeError, match="got None"):
+        ServedClassifierJudge(path, None)  # e.g. an unset environment variable
+    for name in ("timeout", "backoff"):
+        with pytest.raises(ValueError, match=f"`{name}` must be"):
+            ServedClassifierJudge(path, ["http://127.0.0.1:9"], **{name: None})
+    with pytest.raises(ValueError, match="`timeout` must be a positive"):
+        ServedLLMJudge(["http://127.0.0.1:9"], "m", timeout=0)
 
 
 # ---------------------------------------------------------------------------------------------------

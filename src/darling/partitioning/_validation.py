@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 
@@ -27,6 +28,27 @@ def check_texts(texts: Sequence[str], what: str = "texts") -> list[str]:
     return texts
 
 
+def check_groups(groups: Sequence[Sequence[str]], what: str = "groups") -> list[list[str]]:
+    """Returns ``groups`` (any iterable of groups of texts) as lists, raising a clear error on a flat list.
+
+    Raises:
+        TypeError: If ``groups`` or one of its groups is a bare string (a flat list of texts passed
+            where a list of groups was expected), or a text is not a ``str``.
+    """
+    if isinstance(groups, (str, bytes)):
+        raise TypeError(
+            f"`{what}` must be a list of groups (each a list of texts), got a single {type(groups).__name__}."
+        )
+    groups = list(groups)
+    for index, group in enumerate(groups):
+        if isinstance(group, (str, bytes)):
+            raise TypeError(
+                f"`{what}[{index}]` is a single {type(group).__name__}: `{what}` is a list of groups, each a list "
+                "of texts (pass [texts] for one group)."
+            )
+    return [check_texts(group, what=f"{what}[{index}]") for index, group in enumerate(groups)]
+
+
 def check_pairs(pairs: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
     """Returns ``pairs`` as a list of 2-tuples of strings, naming the first bad index on error."""
     out = []
@@ -41,3 +63,17 @@ def check_pairs(pairs: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
                 )
         out.append((a, b))
     return out
+
+
+def check_number(value: object, name: str, low: float = -math.inf, high: float = math.inf) -> float:
+    """Returns ``value`` as a float, raising a clear error unless it is a real number in ``[low, high]``.
+
+    Example:
+        >>> check_number(0.1, "floor", 0.0, 1.0)
+        0.1
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+        raise TypeError(f"`{name}` must be a number, got {value!r}.")
+    if not low <= value <= high:
+        raise ValueError(f"`{name}` must be in [{low:g}, {high:g}], got {value!r}.")
+    return float(value)

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from darling.partitioning._validation import check_texts
+from darling.partitioning._validation import check_number, check_texts
 from darling.partitioning.judges import Judge, as_judge
 from darling.partitioning.shortcut import check_short_text_rule, short_text_equivalent
 
@@ -241,6 +241,7 @@ def partition_groups(
     check_mode(mode)
     judge = as_judge(judge)
     rule = check_short_text_rule(short_text_rule or getattr(judge, "short_text_rule", "overlap"))
+    groups = list(groups)  # any iterable of groups
     states = []
     for index, texts in enumerate(groups):
         texts = check_texts(texts, what=f"groups[{index}]" if len(groups) > 1 else "texts")
@@ -296,8 +297,8 @@ def diversity_scores(labels: Sequence[int], floor: float = 0.0, single: float = 
     Args:
         labels: Class labels of one group.
         floor: Lower bound of every score, in [0, 1].
-        single: The value a group of one text gets (there is no other text to differ from; the
-            default 1.0 leaves its quality unchanged under multiplicative fusion).
+        single: The value a group of one text gets, in [0, 1] (there is no other text to differ
+            from; the default 1.0 leaves its quality unchanged under multiplicative fusion).
 
     Returns:
         One score in [floor, 1] per text.
@@ -306,11 +307,11 @@ def diversity_scores(labels: Sequence[int], floor: float = 0.0, single: float = 
         >>> diversity_scores([0, 0, 1, 2])  # the paper's example
         [0.6666666666666666, 0.6666666666666666, 1.0, 1.0]
     """
-    if not 0.0 <= floor <= 1.0:
-        raise ValueError(f"`floor` must be in [0, 1], got {floor}.")
+    floor = check_number(floor, "floor", 0.0, 1.0)
+    single = check_number(single, "single", 0.0, 1.0)
     n = len(labels)
     if n == 0:
         return []
     if n == 1:
-        return [max(float(single), floor)]
+        return [max(single, floor)]
     return [max((n - size) / (n - 1), floor) for size in class_sizes(labels)]

@@ -20,8 +20,9 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
+from darling.partitioning._validation import check_groups
 from darling.partitioning.algorithms import PARTITION_MODES, _resolve, partition_groups
-from darling.partitioning.judges import CascadeJudge, Judge, Pair, ScoreJudge, as_judge
+from darling.partitioning.judges import CascadeJudge, Judge, Pair, ScoreJudge, as_judge, check_fast_judge
 
 
 @dataclass
@@ -140,7 +141,8 @@ def calibrate_cascade(
 
     Raises:
         ValueError: For an unknown ``mode``, ``min_agreement`` outside (0, 1], fewer than two
-            candidates, no groups, or a ``fast`` judge that does not score pairs.
+            candidates, or no groups.
+        TypeError: For a ``fast`` judge that does not score pairs, or a flat list of texts as ``groups``.
 
     Example:
         >>> from darling.partitioning import ExactMatchJudge, LexicalJudge
@@ -156,12 +158,8 @@ def calibrate_cascade(
         raise ValueError(f"`min_agreement` must be in (0, 1], got {min_agreement}.")
     if num_candidates < 2:
         raise ValueError(f"`num_candidates` must be at least 2, got {num_candidates}.")
-    if not isinstance(fast, ScoreJudge):
-        raise ValueError(
-            f"The fast judge must score pairs (a ScoreJudge such as EmbeddingJudge or LexicalJudge), got "
-            f"{type(fast).__name__}."
-        )
-    groups = [list(g) for g in groups]
+    check_fast_judge(fast)
+    groups = check_groups(groups)
     if not groups:
         raise ValueError("calibrate_cascade needs at least one sample group.")
     exact_judge = as_judge(exact)

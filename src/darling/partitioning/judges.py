@@ -9,6 +9,8 @@ Every judge is also callable on a single pair: ``judge("a", "b") -> bool``.
 
 from __future__ import annotations
 
+import math
+import numbers
 import re
 import string
 from abc import ABC, abstractmethod
@@ -70,6 +72,14 @@ class ScoreJudge(Judge):
         return f"{type(self).__name__}(threshold={self.threshold})"
 
 
+def _is_boolean(answer: Any) -> bool:
+    """True for a bool, a 0/1 int, or a one-element boolean array or tensor (numpy, torch)."""
+    if isinstance(answer, bool) or (isinstance(answer, numbers.Integral) and answer in (0, 1)):
+        return True
+    dtype = getattr(answer, "dtype", None)
+    return dtype is not None and str(dtype) in ("bool", "torch.bool")
+
+
 class CallableJudge(Judge):
     """Wraps any Python callable ``(a: str, b: str) -> bool`` as a judge.
 
@@ -90,8 +100,17 @@ class CallableJudge(Judge):
         out = []
         for index, (a, b) in enumerate(check_pairs(pairs)):
             answer = self.fn(a, b)
-            if not isinstance(answer, (bool, int)) and not hasattr(answer, "__bool__"):
-                raise TypeError(f"Judge {self.name!r} returned {answer!r} for pair {index}; expected a bool.")
+            if not _is_boolean(answer):
+                hint = (
+                    "did the function forget `return`?"
+                    if answer is None
+                    else "for a similarity score, compare it with a threshold (lambda a, b: score(a, b) > 0.5) "
+                    "or use a ScoreJudge"
+                )
+                raise TypeError(
+                    f"Judge {self.name!r} returned {answer!r:.80} ({type(answer).__name__}) for pair {index}; a judge "
+                    f"returns a bool ({hint})."
+                )
             out.append(bool(answer))
         return out
 
@@ -191,6 +210,16 @@ class LexicalJudge(ScoreJudge):
         return f"LexicalJudge(n={self.n}, threshold={self.threshold})"
 
 
+def check_fast_judge(fast: Any) -> ScoreJudge:
+    """Returns ``fast`` if it can be a cascade's fast judge (it scores pairs), else raises a clear TypeError."""
+    if not isinstance(fast, ScoreJudge):
+        raise TypeError(
+            "The fast judge of a cascade must score pairs (a ScoreJudge such as EmbeddingJudge or "
+            f"LexicalJudge), got {type(fast).__name__}."
+        )
+    return fast
+
+
 class CascadeJudge(Judge):
     """An approximate judge: a cheap scorer settles clear-cut pairs, an exact judge the rest.
 
@@ -215,6 +244,12 @@ class CascadeJudge(Judge):
     uses_model = True
 
     def __init__(self, fast: ScoreJudge, exact: Any, low: float, high: float) -> None:
+        check_fast_judge(fast)
+        for name, value in (("low", low), ("high", high)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+                raise TypeError(
+                    f"CascadeJudge's `{name}` must be a number (a fast-judge score), got {value!r}."
+                )
         if low > high:
             raise ValueError(f"CascadeJudge needs low <= high, got low={low}, high={high}.")
         self.fast = fast

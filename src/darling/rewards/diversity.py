@@ -16,6 +16,7 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from darling.partitioning._validation import check_groups, check_number
 from darling.partitioning.algorithms import check_mode, diversity_scores, partition_groups
 from darling.partitioning.judges import as_judge
 from darling.partitioning.shortcut import check_short_text_rule
@@ -113,8 +114,8 @@ class DiversityRewardFunction:
                 "or `judge` (e.g. judge=darling.EmbeddingJudge('minilm')); got "
                 + ("both." if classifier is not None else "neither.")
             )
-        if not 0.0 <= floor <= 1.0:
-            raise ValueError(f"`floor` must be in [0, 1], got {floor}.")
+        floor = check_number(floor, "floor", 0.0, 1.0)
+        correctness_threshold = check_number(correctness_threshold, "correctness_threshold")
         if num_generations is not None and (
             isinstance(num_generations, bool) or not isinstance(num_generations, int) or num_generations < 1
         ):
@@ -132,11 +133,11 @@ class DiversityRewardFunction:
             self.judge = as_judge(judge)
         self.classifier_id: str | None = getattr(self.classifier, "name_or_path", None) or None
         self.mode = check_mode(mode)
-        self.floor = float(floor)
+        self.floor = floor
         self.short_text_rule = None if short_text_rule is None else check_short_text_rule(short_text_rule)
         self.num_generations = num_generations
         self.correctness_reward = correctness_reward
-        self.correctness_threshold = float(correctness_threshold)
+        self.correctness_threshold = correctness_threshold
         self.gather = gather
         self.batch_size = batch_size
         self.last_stats: dict[str, float] = {}
@@ -200,11 +201,14 @@ class DiversityRewardFunction:
     def _correct_flags(self, prompts, completions, completion_ids, kwargs) -> list[bool]:
         # The correctness function's own logging is left to its own reward-function slot.
         kwargs = {k: v for k, v in kwargs.items() if k not in ("log_metric", "log_extra")}
-        rewards = list(
-            self.correctness_reward(
-                prompts=prompts, completions=completions, completion_ids=completion_ids, **kwargs
-            )
+        rewards = self.correctness_reward(
+            prompts=prompts, completions=completions, completion_ids=completion_ids, **kwargs
         )
+        if rewards is None or isinstance(rewards, (str, bytes)):
+            raise TypeError(
+                f"`correctness_reward` returned {rewards!r:.80}; it must return one reward per completion (a list)."
+            )
+        rewards = list(rewards)
         if len(rewards) != len(completions):
             raise ValueError(
                 f"`correctness_reward` returned {len(rewards)} rewards for {len(completions)} completions."
@@ -293,7 +297,7 @@ class DiversityRewardFunction:
             >>> reward.score_groups([["a", "a"], ["x", "y", "x"]])
             [[0.1, 0.1], [0.5, 1.0, 0.5]]
         """
-        groups = [list(g) for g in groups]
+        groups = check_groups(groups)
         if correct is not None:
             if len(correct) != len(groups) or any(len(c) != len(g) for c, g in zip(correct, groups)):
                 raise ValueError("`correct` must hold one flag per rollout of every group.")

@@ -147,9 +147,16 @@ class MathAccuracyReward:
 
         Raises:
             ValueError: If the gold column is missing or its length differs from ``completions``.
+            TypeError: If the gold column is a single value instead of one answer per completion.
         """
         texts = completion_texts(prompts, completions)
-        gold = list(self._gold(kwargs))
+        gold = self._gold(kwargs)
+        if gold is None or isinstance(gold, (str, bytes, int, float)):
+            raise TypeError(
+                f"The gold answers must be a list with one per completion (TRL passes each dataset column as "
+                f"a list), got a single {type(gold).__name__}: {gold!r:.80}."
+            )
+        gold = list(gold)
         if len(gold) != len(texts):
             raise ValueError(f"Got {len(gold)} gold answers for {len(texts)} completions.")
         rewards = []

@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from darling.partitioning._validation import check_groups, check_number, check_texts
 from darling.rewards._groups import completion_texts, group_bounds, overlapping_groups
 from darling.rewards.distributed import gather_for_groups
 
@@ -32,7 +33,9 @@ def ngram_novelty(texts: Sequence[str], n: int = 4) -> list[float]:
         >>> round(ngram_novelty(["loop " * 10, "something else entirely here"], n=4)[0], 4)  # 1 distinct / 7
         0.1429
     """
-    tokens = [text.split() for text in texts]
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"`n` must be a positive int, got {n!r}.")
+    tokens = [text.split() for text in check_texts(texts)]
     grams = [{tuple(words[i : i + n]) for i in range(len(words) - n + 1)} for words in tokens]
     # How many texts each n-gram appears in.
     document_frequency = Counter(g for text_grams in grams for g in text_grams)
@@ -75,8 +78,7 @@ class NGramDiversityReward:
     ) -> None:
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise ValueError(f"`n` must be a positive int, got {n!r}.")
-        if not 0.0 <= floor <= 1.0:
-            raise ValueError(f"`floor` must be in [0, 1], got {floor}.")
+        floor = check_number(floor, "floor", 0.0, 1.0)
         if num_generations is not None and (
             isinstance(num_generations, bool) or not isinstance(num_generations, int) or num_generations < 1
         ):
@@ -89,7 +91,7 @@ class NGramDiversityReward:
 
     def score_groups(self, groups: Sequence[Sequence[str]]) -> list[list[float]]:
         """Scores whole groups on this process (no gathering). Also sets :attr:`last_stats`."""
-        out = [[max(s, self.floor) for s in ngram_novelty(list(g), self.n)] for g in groups]
+        out = [[max(s, self.floor) for s in ngram_novelty(g, self.n)] for g in check_groups(groups)]
         flat = [s for g in out for s in g]
         self.last_stats = {"mean_ngram_diversity": sum(flat) / len(flat)} if flat else {}
         return out

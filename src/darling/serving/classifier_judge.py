@@ -128,8 +128,16 @@ class ServedClassifierJudge(ScoreJudge):
             or pairs_per_request < 1
         ):
             raise ValueError(f"`pairs_per_request` must be a positive int, got {pairs_per_request!r}.")
+        # The pool settings are checked before the checkpoint is read.
+        self.pool = ServerPool(
+            urls, max_in_flight=max_in_flight, timeout=timeout, retries=retries, backoff=backoff,
+            not_found_hint=NOT_FOUND_HINT,
+        )  # fmt: skip
         config, tokenizer, settings = weightless_parts(
-            checkpoint, tokenizer, {"threshold": threshold}, hub_kwargs
+            checkpoint,
+            tokenizer,
+            {"threshold": threshold, "max_tokens_per_text": max_tokens_per_text},
+            hub_kwargs,
         )
         check_servable(config, str(checkpoint))
         self.checkpoint = str(checkpoint)
@@ -140,10 +148,6 @@ class ServedClassifierJudge(ScoreJudge):
         self.engine = engine
         self.path, self.batched = ENGINES[engine]
         self.pairs_per_request = pairs_per_request if self.batched else 1
-        self.pool = ServerPool(
-            urls, max_in_flight=max_in_flight, timeout=timeout, retries=retries, backoff=backoff,
-            not_found_hint=NOT_FOUND_HINT,
-        )  # fmt: skip
         self.name = "served_classifier"
 
     def token_ids(self, pairs: Sequence[Pair]) -> list[list[int]]:

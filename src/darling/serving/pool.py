@@ -38,7 +38,11 @@ def check_urls(urls: Sequence[str] | str) -> list[str]:
     """
     if isinstance(urls, str):
         urls = [part for part in urls.split(",") if part.strip()]
-    urls = [str(url).strip().rstrip("/") for url in urls]
+    if not isinstance(urls, (list, tuple)) or not all(isinstance(url, str) for url in urls):
+        raise TypeError(
+            f"Server URLs are a URL string or a list of them, e.g. ['http://localhost:8000'], got {urls!r}."
+        )
+    urls = [url.strip().rstrip("/") for url in urls]
     if not urls:
         raise ValueError("A server pool needs at least one URL, e.g. ['http://localhost:8000'].")
     for url in urls:
@@ -96,10 +100,19 @@ class ServerPool:
         for name, value, low in (("max_in_flight", max_in_flight, 1), ("retries", retries, 0)):
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ValueError(f"`{name}` must be an int >= {low}, got {value!r}.")
-        if not timeout > 0:
-            raise ValueError(f"`timeout` must be a positive number of seconds, got {timeout!r}.")
-        if backoff < 0 or max_backoff < 0:
-            raise ValueError("`backoff` and `max_backoff` must be >= 0 seconds.")
+        for name, value, positive in (
+            ("timeout", timeout, True),
+            ("backoff", backoff, False),
+            ("max_backoff", max_backoff, False),
+        ):
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or value < 0
+                or (positive and not value)
+            ):
+                kind = "a positive" if positive else "a non-negative"
+                raise ValueError(f"`{name}` must be {kind} number of seconds, got {value!r}.")
         self.max_in_flight = max_in_flight
         self.timeout = float(timeout)
         self.retries = retries
