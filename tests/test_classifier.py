@@ -471,6 +471,24 @@ def test_settings_reject_bad_values_with_the_fix(kwargs, message):
         ClassifierSettings(**kwargs)
 
 
+def test_a_missing_local_folder_is_named_not_sent_to_the_hub(tmp_path):
+    from darling.partitioning import EmbeddingJudge
+    from darling.rewards import DiversityRewardFunction
+
+    missing = str(tmp_path / "checkpoints" / "clf")
+    for load in (
+        PartitionClassifier.from_pretrained,
+        lambda path: DiversityRewardFunction(classifier=path),
+        EmbeddingJudge.from_pretrained,
+    ):
+        with pytest.raises(
+            FileNotFoundError, match=f"No .* at {re.escape(repr(missing))}: it is not an existing"
+        ):
+            load(missing)
+    with pytest.raises(FileNotFoundError, match="classifier checkpoint"):
+        PartitionClassifier.from_pretrained("./checkpoints/clf")
+
+
 def test_settings_round_trip_through_the_config_dict_and_reject_unknown_keys():
     settings = ClassifierSettings(threshold=0.32, metrics={"accuracy": 0.78}, base_model="x/y")
     assert ClassifierSettings.from_dict(settings.to_dict()) == settings

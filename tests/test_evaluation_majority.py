@@ -88,6 +88,14 @@ def test_mean_maj_at_k_averages_problems_with_independent_draws():
         mean_maj_at_k([["1", "2"], ["1"]], [[1, 0], [1]], 2)
 
 
+def test_numpy_integers_are_integers():
+    labels, correct = [["4", "4", "5"], ["1", "2", "2"]], [[1, 1, 0], [1, 0, 0]]
+    plain = mean_maj_at_k(labels, correct, [1, 3], resamples=5)
+    from_numpy = mean_maj_at_k(labels, correct, np.array([1, 3]), resamples=np.int64(5))
+    assert from_numpy == plain and all(type(value) is float for value in from_numpy.values())
+    assert mean_maj_at_k(labels, correct, np.int64(3), resamples=None) == {"maj@3": 0.5}
+
+
 def test_extract_answer_reads_what_math_verify_reads():
     assert extract_answer("so the answer is $\\boxed{\\frac{2}{6}}$") == "\\frac{2}{6}"
     assert extract_answer("The answer is 0.5") == "0.5"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 
+import numpy as np
 import pytest
 
 from darling.evaluation import (
@@ -75,6 +76,8 @@ def test_mean_pass_at_k_accepts_per_problem_sample_counts():
     assert result["pass@2"] == pytest.approx((1.0 + 0.5) / 2)
     with pytest.raises(ValueError, match="one per problem"):
         mean_pass_at_k([2, 4, 4], [1, 1], [1])
+    # NumPy integers (e.g. from a DataFrame column) count as one sample count / one k.
+    assert mean_pass_at_k(np.int64(4), [0, 1, 4], np.int64(2)) == mean_pass_at_k(4, [0, 1, 4], [2])
 
 
 # --- NoveltyBench ---------------------------------------------------------------------------------
@@ -169,6 +172,12 @@ def test_self_bleu_extremes_and_errors():
     assert self_bleu(["a b", "c d"]) == 0.0
     with pytest.raises(ValueError, match="at least two"):
         self_bleu(["alone"])
+    with pytest.raises(ValueError, match=r"`epsilon` must be in \(0, 1\]"):
+        self_bleu(["a b", "c d"], epsilon=0)  # would be log(0)
+    with pytest.raises(ValueError, match="`max_order` must be an int"):
+        self_bleu(["a b", "c d"], max_order=2.5)
+    with pytest.raises(ValueError, match="an int n >= 1"):
+        distinct_n(["a b"], n=2.5)
 
 
 def test_darling_diversity_is_the_mean_of_the_paper_scores():

@@ -55,6 +55,10 @@ def test_fit_rejects_what_it_cannot_fit(judge):
         judge.fit(SAME, [1, 1, 1])
     with pytest.raises(ValueError, match="cosine similarity in"):
         EmbeddingJudge(judge.model, threshold=1.5)
+    for bad in ({"batch_size": 0}, {"batch_size": None}, {"cache_size": -1}, {"max_seq_length": -5}):
+        name = next(iter(bad))
+        with pytest.raises(ValueError, match=f"`{name}` must be"):
+            EmbeddingJudge(judge.model, **bad)
 
 
 def test_the_cache_keeps_only_the_most_recent_texts(judge):

@@ -95,6 +95,19 @@ def test_bad_input(reward_model, causal_tokenizer):
         RewardModelReward(two_labels, tokenizer)
     with pytest.raises(ValueError, match="tokenizer"):
         RewardModelReward(model)
+    with pytest.raises(ValueError, match="`model_kwargs` apply when `model` is a path"):
+        RewardModelReward(model, tokenizer, model_kwargs={"dtype": "bfloat16"})
+    with pytest.raises(FileNotFoundError, match=r"No reward model at '\./no/such/rm'"):
+        RewardModelReward("./no/such/rm")
+
+
+def test_an_in_memory_model_takes_its_tokenizer_as_a_path(reward_model, tmp_path):
+    model, tokenizer = reward_model
+    tokenizer.save_pretrained(tmp_path)
+    from_path = RewardModelReward(model, str(tmp_path))
+    assert from_path(prompts=["p"], completions=["c"]) == pytest.approx(
+        RewardModelReward(model, tokenizer)(prompts=["p"], completions=["c"]), abs=1e-6
+    )
 
 
 # --- Athene-format reward models (Llama body + bias-free v_head read at the last CLS token) ---

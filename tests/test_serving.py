@@ -332,6 +332,12 @@ def test_judge_specs_name_served_pools(modernbert):
         judge = load_judge(f"served:{path}@{server.url};model=clf", threshold=0.4)
         assert isinstance(judge, ServedClassifierJudge) and judge.threshold == 0.4 and judge.model == "clf"
         assert judge.scores(PAIRS[:3]) == pytest.approx(clf.predict_proba(PAIRS[:3]), abs=1e-5)
+    # NoveltyBench's token limits reach the served judge's token ids as they reach a classifier: judge.
+    for protocol, limit in (("upstream", 128), ("darling", 512)):
+        assert (
+            load_judge(f"served:{path}@http://a:1", protocol=protocol).settings.max_tokens_per_text == limit
+        )
+    assert load_judge(f"served:{path}@http://a:1", max_tokens_per_text=6).settings.max_tokens_per_text == 6
     llm = load_judge("llm:Qwen/Qwen2.5-7B-Instruct@http://a:9000,http://b:9000;task=math")
     assert (
         isinstance(llm, ServedLLMJudge)
@@ -353,6 +359,11 @@ def test_darling_config_names_a_served_pool(tmp_path, modernbert):
     _, path = modernbert
     with pytest.raises(ValueError, match="set diversity_classifier to the checkpoint"):
         DarlingConfig(output_dir=str(tmp_path), use_cpu=True, diversity_servers=["http://a:8000"])
+    for empty in ("", " , ", []):  # an unset variable in a launch script must not mean "load it here"
+        with pytest.raises(ValueError, match="diversity_servers is empty"):
+            DarlingConfig(
+                output_dir=str(tmp_path), use_cpu=True, diversity_classifier=path, diversity_servers=empty
+            )
     config = DarlingConfig(
         output_dir=str(tmp_path),
         use_cpu=True,

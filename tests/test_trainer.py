@@ -320,7 +320,9 @@ def test_quality_reward_with_the_wrong_length_fails_naming_the_function(policy, 
 
 
 def test_config_classifier_is_ignored_with_a_warning_when_a_diversity_reward_is_passed(policy, tmp_path):
-    with pytest.warns(UserWarning, match="diversity_classifier='some/classifier' is ignored"):
+    with pytest.warns(
+        UserWarning, match="diversity_classifier='some/classifier' ignored: reward_funcs already"
+    ):
         trainer = _trainer(
             policy,
             tmp_path,
@@ -328,6 +330,11 @@ def test_config_classifier_is_ignored_with_a_warning_when_a_diversity_reward_is_
             diversity_classifier="some/classifier",
         )
     assert isinstance(trainer.diversity_reward.judge, CallableJudge)
+    with pytest.warns(UserWarning, match=r"diversity_kwargs=\{'floor': 0.5\} ignored"):
+        trainer = _trainer(
+            policy, tmp_path, [LengthQuality(), _diversity(length_class)], diversity_kwargs={"floor": 0.5}
+        )
+    assert trainer.diversity_reward.floor != 0.5
 
 
 def test_empty_completions_form_one_class_and_get_the_floor(policy, tmp_path):

@@ -14,6 +14,7 @@ from typing import Any
 from torch import nn
 
 from darling.classifier.settings import CONFIG_KEY, RELEASED_TOKENIZERS, ClassifierSettings, default_settings
+from darling.partitioning._validation import check_location
 
 # Label names of a new classifier's head (what a serving engine reports as `label`).
 LABELS = {0: "different", 1: "equivalent"}
@@ -32,7 +33,8 @@ def config_dict(name_or_path: str | os.PathLike, **hub_kwargs: Any) -> dict[str,
     """The checkpoint's ``config.json`` as a dict, without building a config class (works for any model type)."""
     from transformers import PretrainedConfig
 
-    values, _ = PretrainedConfig.get_config_dict(str(name_or_path), **hub_kwargs)
+    location = check_location(name_or_path, "classifier checkpoint")
+    values, _ = PretrainedConfig.get_config_dict(location, **hub_kwargs)
     return values
 
 

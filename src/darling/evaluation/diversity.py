@@ -47,8 +47,8 @@ def distinct_n(texts: Sequence[str], n: int = 4, tokenizer: Tokenizer | None = N
         >>> distinct_n(["a b a b", "a b c"], n=2)  # ab ba ab | ab bc -> 3 unique of 5
         0.6
     """
-    if n < 1:
-        raise ValueError(f"distinct_n needs n >= 1, got n={n}.")
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"distinct_n needs an int n >= 1, got n={n!r}.")
     tokenize = tokenizer or whitespace_tokenize
     counts: Counter = Counter()
     for text in check_texts(texts):
@@ -82,7 +82,8 @@ def self_bleu(
         Mean self-BLEU in [0, 1]; lower means a more diverse group.
 
     Raises:
-        ValueError: With fewer than two texts.
+        ValueError: With fewer than two texts, ``max_order`` not a positive int, or ``epsilon``
+            outside (0, 1].
 
     Example:
         >>> self_bleu(["the cat sat down", "the cat sat down"])
@@ -91,8 +92,13 @@ def self_bleu(
     texts = check_texts(texts)
     if len(texts) < 2:
         raise ValueError(f"self-BLEU needs at least two texts to compare, got {len(texts)}.")
-    if max_order < 1:
-        raise ValueError(f"`max_order` must be >= 1, got {max_order}.")
+    if isinstance(max_order, bool) or not isinstance(max_order, int) or max_order < 1:
+        raise ValueError(f"`max_order` must be an int >= 1, got {max_order!r}.")
+    if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)) or not 0 < epsilon <= 1:
+        raise ValueError(
+            f"`epsilon` must be in (0, 1] (the match count an order without any match gets; 0 would make its "
+            f"log precision infinite), got {epsilon!r}."
+        )
     tokenize = tokenizer or whitespace_tokenize
     tokens = [list(tokenize(t)) for t in texts]
     counts = [[_ngram_counts(tok, n) for n in range(1, max_order + 1)] for tok in tokens]

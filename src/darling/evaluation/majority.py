@@ -19,6 +19,7 @@ string does.
 
 from __future__ import annotations
 
+import numbers
 import threading
 from collections import Counter
 from collections.abc import Hashable, Sequence
@@ -185,14 +186,16 @@ def maj_at_k(
     n = len(labels)
     if len(correct) != n:
         raise ValueError(f"Got {n} answers but {len(correct)} correctness values; give one per sample.")
-    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= n:
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or not 1 <= k <= n:
         raise ValueError(
             f"maj@k needs 1 <= k <= {n} (the samples), got k={k!r}; draw more samples or lower k."
         )
+    k = int(k)  # a NumPy integer too
     if resamples is None:
         return float(_is_correct(correct[majority_vote(labels[:k])]))
-    if isinstance(resamples, bool) or not isinstance(resamples, int) or resamples < 1:
+    if isinstance(resamples, bool) or not isinstance(resamples, numbers.Integral) or resamples < 1:
         raise ValueError(f"`resamples` must be a positive int or None (first k samples), got {resamples!r}.")
+    resamples = int(resamples)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     draws = rng.integers(0, n, size=(resamples, k))
     wins = 0
@@ -230,7 +233,7 @@ def mean_maj_at_k(
         >>> mean_maj_at_k([["4", "4", "5"], ["1", "2", "2"]], [[1, 1, 0], [1, 0, 0]], [1, 3], resamples=None)
         {'maj@1': 1.0, 'maj@3': 0.5}
     """
-    ks = [k_list] if isinstance(k_list, int) else list(k_list)
+    ks = [k_list] if isinstance(k_list, numbers.Integral) else list(k_list)
     if not ks:
         raise ValueError("`k_list` is empty; give at least one k, for example [1, 8, 64].")
     labels, correct = list(labels), list(correct)

@@ -8,6 +8,7 @@ is exact and stable (and 1.0 whenever ``n - c < k``: every draw of ``k`` holds a
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 
 
@@ -77,7 +78,7 @@ def pass_at_k_per_problem(
         ValueError: If the lengths differ, or a problem has fewer than ``k`` samples (naming it).
     """
     correct = list(num_correct)
-    samples = [num_samples] * len(correct) if isinstance(num_samples, int) else list(num_samples)
+    samples = [num_samples] * len(correct) if isinstance(num_samples, numbers.Integral) else list(num_samples)
     if len(samples) != len(correct):
         raise ValueError(
             f"`num_samples` has {len(samples)} entries but `num_correct` has {len(correct)}; give one per problem."
@@ -111,7 +112,7 @@ def mean_pass_at_k(
         >>> mean_pass_at_k(4, [0, 1, 4], [1, 2])
         {'pass@1': 0.4166666666666667, 'pass@2': 0.5}
     """
-    ks = [k_list] if isinstance(k_list, int) else list(k_list)
+    ks = [k_list] if isinstance(k_list, numbers.Integral) else list(k_list)
     if not ks:
         raise ValueError("`k_list` is empty; give at least one k, for example [1, 8, 64].")
     correct = list(num_correct)

@@ -1,8 +1,10 @@
-"""Input checks shared by the partition code (kept tiny and dependency-free)."""
+"""Input checks shared by darling's packages (kept tiny and dependency-free)."""
 
 from __future__ import annotations
 
 import math
+import os
+import re
 from collections.abc import Sequence
 
 
@@ -77,3 +79,36 @@ def check_number(value: object, name: str, low: float = -math.inf, high: float =
     if not low <= value <= high:
         raise ValueError(f"`{name}` must be in [{low:g}, {high:g}], got {value!r}.")
     return float(value)
+
+
+# What the Hub accepts as a repo id: "name" or "namespace/name" of word characters, dots and dashes.
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[A-Za-z0-9][\w.-]*)?$")
+
+
+def check_location(name_or_path: str | os.PathLike, what: str = "checkpoint") -> str:
+    """Returns ``name_or_path`` as a string if it is an existing local path or could be a hub id.
+
+    A local path that does not exist would otherwise reach the Hub and fail with a message about
+    repo ids; this names the missing folder instead.
+
+    Raises:
+        FileNotFoundError: If it is neither an existing path nor shaped like a hub id (``org/name``).
+
+    Example:
+        >>> check_location("dogtooth/similarity-classifier-f168-hf")
+        'dogtooth/similarity-classifier-f168-hf'
+    """
+    location = os.fspath(name_or_path)
+    if os.path.exists(location):
+        return location
+    if (
+        isinstance(name_or_path, os.PathLike)
+        or not _HUB_ID.match(location)
+        or ".." in location
+        or "--" in location
+    ):
+        raise FileNotFoundError(
+            f"No {what} at {location!r}: it is not an existing local path, nor a hub id such as 'org/name'. "
+            "Check the path."
+        )
+    return location

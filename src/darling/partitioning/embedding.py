@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from darling.partitioning._validation import check_pairs
+from darling.partitioning._validation import check_location, check_pairs
 from darling.partitioning.judges import Pair, ScoreJudge
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
@@ -77,10 +77,19 @@ class EmbeddingJudge(ScoreJudge):
         max_seq_length: int | None = None,
         cache_size: int = 4096,
     ) -> None:
+        for name, value, low in (("batch_size", batch_size, 1), ("cache_size", cache_size, 0)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(f"EmbeddingJudge's `{name}` must be an int >= {low}, got {value!r}.")
+        if max_seq_length is not None and (
+            isinstance(max_seq_length, bool) or not isinstance(max_seq_length, int) or max_seq_length < 1
+        ):
+            raise ValueError(f"`max_seq_length` must be a positive int or None, got {max_seq_length!r}.")
         if isinstance(model, (str, os.PathLike)):
             from sentence_transformers import SentenceTransformer
 
-            model = SentenceTransformer(resolve_model_name(str(model)))
+            model = SentenceTransformer(
+                check_location(resolve_model_name(str(model)), "sentence-transformers model")
+            )
         if not hasattr(model, "encode"):
             raise TypeError(
                 f"EmbeddingJudge needs a SentenceTransformer (or a model name), got {type(model).__name__}."
@@ -186,9 +195,10 @@ class EmbeddingJudge(ScoreJudge):
         from transformers.utils import cached_file
 
         # A local folder or a hub repo (downloaded or cached); a model without the file gets the defaults.
-        settings_file = cached_file(str(path), JUDGE_FILE, _raise_exceptions_for_missing_entries=False)
+        path = check_location(resolve_model_name(str(path)), "sentence-transformers model")
+        settings_file = cached_file(path, JUDGE_FILE, _raise_exceptions_for_missing_entries=False)
         saved = json.loads(Path(settings_file).read_text()) if settings_file else {}
-        return cls(str(path), **{**saved, **kwargs})
+        return cls(path, **{**saved, **kwargs})
 
     def __repr__(self) -> str:
         return f"EmbeddingJudge(threshold={self.threshold})"

@@ -23,6 +23,7 @@ from typing import Any
 import torch
 from tqdm.auto import tqdm
 
+from darling.partitioning._validation import check_location
 from darling.rewards._groups import completion_text
 from darling.rewards.athene import (
     HUB_KWARGS,
@@ -151,7 +152,8 @@ class RewardModelReward:
             path/hub id to load one from; the format is read from the checkpoint (see
             :func:`load_reward_model`).
         tokenizer: The reward model's tokenizer (must have a chat template, and a CLS token for an
-            Athene-format model); loaded from ``model``'s path when ``None``.
+            Athene-format model), or a path/hub id to load it from; loaded from ``model``'s path when
+            ``None``.
         batch_size: Conversations per forward pass.
         device: Where the reward model runs; by default this process's GPU (``LOCAL_RANK``) when
             one is available, else the CPU.
@@ -160,8 +162,10 @@ class RewardModelReward:
             ``{"dtype": torch.bfloat16}``; the official runs scored Athene-RM-8B in bfloat16).
 
     Raises:
-        ValueError: If the model is neither format, the tokenizer has no chat template, or an
-            Athene-format model's tokenizer has no CLS token.
+        ValueError: If the model is neither format, the tokenizer has no chat template, an
+            Athene-format model's tokenizer has no CLS token, or ``model_kwargs`` come with an
+            in-memory model.
+        FileNotFoundError: If ``model`` is a local path that does not exist.
 
     Example:
         ```python
@@ -188,13 +192,21 @@ class RewardModelReward:
         if isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 2:
             raise ValueError(f"`max_length` must be an int of at least 2, got {max_length!r}.")
         if isinstance(model, (str, os.PathLike)):
+            model = check_location(model, "reward model")
             model_kwargs = dict(model_kwargs or {})
             if tokenizer is None:
                 hub = {k: v for k, v in model_kwargs.items() if k in (*HUB_KWARGS, "trust_remote_code")}
                 tokenizer = AutoTokenizer.from_pretrained(model, **hub)
             model = load_reward_model(model, **model_kwargs)
+        elif model_kwargs:
+            raise ValueError(
+                "`model_kwargs` apply when `model` is a path or hub id; an in-memory model is used as it is "
+                "(convert it yourself, e.g. model.to(torch.bfloat16))."
+            )
         if tokenizer is None:
             raise ValueError("Pass the reward model's `tokenizer` when `model` is an in-memory model.")
+        if isinstance(tokenizer, (str, os.PathLike)):
+            tokenizer = AutoTokenizer.from_pretrained(check_location(tokenizer, "tokenizer"))
         _check_model(model)
         if not getattr(tokenizer, "chat_template", None):
             raise ValueError(

@@ -162,6 +162,11 @@ class DarlingConfig(GRPOConfig):
         if self.diversity_servers is not None:
             if isinstance(self.diversity_servers, str):  # "http://a:8000,http://b:8000" from a flag or a file
                 self.diversity_servers = [url for url in self.diversity_servers.split(",") if url.strip()]
+            if not self.diversity_servers:
+                raise ValueError(
+                    "diversity_servers is empty; give the URLs of the servers that serve diversity_classifier, or "
+                    "leave it unset (None) to load the classifier in every process."
+                )
             # The URLs themselves are checked where they are used, by the served judge's ServerPool.
             if not self.diversity_classifier:
                 raise ValueError(

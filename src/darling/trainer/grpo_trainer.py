@@ -154,10 +154,15 @@ class DarlingGRPOTrainer(GRPOTrainer):
             )
         if diversity_positions:
             self._diversity_index = diversity_positions[0]
-            if args.diversity_classifier:
+            ignored = [
+                f"{name}={getattr(args, name)!r}"
+                for name in ("diversity_classifier", "diversity_servers", "diversity_kwargs")
+                if getattr(args, name)
+            ]
+            if ignored:
                 warnings.warn(
-                    f"diversity_classifier={args.diversity_classifier!r} is ignored: reward_funcs already holds a "
-                    "DiversityRewardFunction, which keeps its own judge and settings.",
+                    f"{', '.join(ignored)} ignored: reward_funcs already holds a DiversityRewardFunction, which keeps "
+                    "its own judge and settings (set them on it, or drop it from reward_funcs).",
                     UserWarning,
                     stacklevel=2,
                 )
