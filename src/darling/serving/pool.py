@@ -15,7 +15,7 @@ import json
 import threading
 import weakref
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from urllib.parse import urlparse
 
@@ -38,10 +38,14 @@ def check_urls(urls: Sequence[str] | str) -> list[str]:
     """
     if isinstance(urls, str):
         urls = [part for part in urls.split(",") if part.strip()]
-    if not isinstance(urls, (list, tuple)) or not all(isinstance(url, str) for url in urls):
+    if not isinstance(urls, Iterable):
         raise TypeError(
             f"Server URLs are a URL string or a list of them, e.g. ['http://localhost:8000'], got {urls!r}."
         )
+    urls = list(urls)
+    for url in urls:
+        if not isinstance(url, str):
+            raise TypeError(f"A server URL is a string such as 'http://node1:8000', got {url!r}.")
     urls = [url.strip().rstrip("/") for url in urls]
     if not urls:
         raise ValueError("A server pool needs at least one URL, e.g. ['http://localhost:8000'].")
@@ -105,12 +109,8 @@ class ServerPool:
             ("backoff", backoff, False),
             ("max_backoff", max_backoff, False),
         ):
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, (int, float))
-                or value < 0
-                or (positive and not value)
-            ):
+            number = not isinstance(value, bool) and isinstance(value, (int, float))
+            if not number or not (value > 0 if positive else value >= 0):  # NaN fails both
                 kind = "a positive" if positive else "a non-negative"
                 raise ValueError(f"`{name}` must be {kind} number of seconds, got {value!r}.")
         self.max_in_flight = max_in_flight
