@@ -109,6 +109,21 @@ def test_partition_writes_labels_distinct_diversity_and_a_summary(tmp_path, caps
     assert summary["mean_darling_diversity"] == pytest.approx((2 / 3 + 1) / 2)
 
 
+def test_the_documented_partition_example_prints_what_the_docs_show(tmp_path):
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "cli.md").read_text()
+    commands, example = docs.split("Input and output of the first command", 1)
+    # The first command of the code block just above the example.
+    command = commands.rsplit("```bash\n", 1)[1].splitlines()[0]
+    block = example.split("```json\n", 1)[1].split("```")[0]
+    given, shown = (json.loads(line) for line in block.strip().splitlines())
+    _write_jsonl(tmp_path / "generations.jsonl", [given])
+    args = command.split()[1:]
+    args[args.index("--output") + 1] = str(tmp_path / "partitions.jsonl")
+    args[args.index("generations.jsonl")] = str(tmp_path / "generations.jsonl")
+    assert main(args) == 0
+    assert json.loads((tmp_path / "partitions.jsonl").read_text()) == shown
+
+
 def test_partition_greedy_with_scores_adds_utility(tmp_path, capsys):
     source = _write_jsonl(
         tmp_path / "in.jsonl",

@@ -44,6 +44,11 @@ def test_fit_chooses_the_balanced_accuracy_threshold_and_save_load_keeps_it(tmp_
     assert loaded.threshold == judge.threshold
     assert loaded.scores(pairs) == pytest.approx(judge.scores(pairs), abs=1e-5)
     assert EmbeddingJudge.from_pretrained(tmp_path, threshold=0.5).threshold == 0.5  # an override wins
+    # The CLI's `--judge embedding:PATH` reads the saved threshold too; `--threshold` overrides it.
+    from darling.evaluation import load_judge
+
+    assert load_judge(f"embedding:{tmp_path}").threshold == judge.threshold
+    assert load_judge(f"embedding:{tmp_path}", threshold=0.6).threshold == 0.6
 
 
 def test_fit_rejects_what_it_cannot_fit(judge):

@@ -141,3 +141,20 @@ def test_settings_table_states_the_official_values_the_recipes_use(row, chat, ma
     assert re.search(rf"(?<![\d.,]){re.escape(chat)}(?![\d,])", official.split("/")[0]), (row, official)
     math_part = official.split("/")[-1]
     assert re.search(rf"(?<![\d.,]){re.escape(math)}(?![\d,])", math_part), (row, official)
+
+
+def test_the_multi_gpu_guide_keeps_the_recipe_batch_on_fewer_gpus():
+    guide = (ROOT / "docs" / "guides" / "multi-gpu.md").read_text()
+    command = re.search(r"# 4 GPUs instead of 8.*?\n(accelerate launch .*?)\n```", guide, re.S).group(1)
+    command = command.replace("\\\n", " ")
+    processes = int(re.search(r"--num_processes (\d+)", command).group(1))
+    accumulation = int(re.search(r"--gradient_accumulation_steps (\d+)", command).group(1))
+    script = re.search(r"examples/(train_\w+)\.py", command).group(1)
+    recipe = {"train_creative": "creative_llama_8b.yaml", "train_math": "math_qwen3_4b.yaml"}[script]
+    config = _parse(recipe)
+    prompts = processes * config.per_device_train_batch_size * accumulation // config.num_generations
+    assert prompts == OFFICIAL[recipe]["prompts_per_generation_batch"]
+    # The sentence under it states both recipes' batches.
+    for recipe_file, words in (("math_qwen3_4b.yaml", "for math"), ("creative_llama_8b.yaml", "for chat")):
+        stated = re.search(rf"(\d+) (?:prompts )?x 8(?: rollouts)?\s+{words}", guide)
+        assert int(stated.group(1)) == OFFICIAL[recipe_file]["prompts_per_generation_batch"]
