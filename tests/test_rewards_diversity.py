@@ -221,6 +221,35 @@ def test_a_correctness_reward_that_returns_nothing_is_named():
         reward(prompts=["p", "p"], completions=["a", "b"])
 
 
+def test_a_num_generations_that_is_not_the_group_size_is_an_error_not_mixed_groups():
+    prompts, completions = ["p1", "p1", "p2", "p2"], ["x", "y", "x", "y"]
+    # e.g. GRPOConfig(num_generations=4, num_generations_eval=2): evaluation groups hold 2 rollouts.
+    with pytest.raises(ValueError, match=r"Group 0 of num_generations=4 .*num_generations_eval"):
+        DiversityRewardFunction(judge=ExactMatchJudge(), num_generations=4)(
+            prompts=prompts, completions=completions
+        )
+    right = DiversityRewardFunction(judge=ExactMatchJudge(), num_generations=2)
+    assert right(prompts=prompts, completions=completions) == [1.0] * 4
+    # Equal prompts get the same key in every process, whatever its hash seed (keys cross processes).
+    import os
+    import subprocess
+    import sys
+
+    from darling.rewards._groups import prompt_key
+
+    code = "from darling.rewards._groups import prompt_key; print(prompt_key([{'role': 'user', 'content': 'hi'}]))"
+    keys = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        for seed in ("1", "2")
+    }
+    assert keys == {prompt_key([{"role": "user", "content": "hi"}])}
+
+
 def test_single_text_value_is_a_fraction():
     assert diversity_scores([0], single=0.5) == [0.5]
     with pytest.raises(ValueError, match="`single` must be in"):

@@ -81,3 +81,10 @@ def test_bad_input_raises():
         reward(prompts=["p", "p"], completions=[None, "b"])
     with pytest.raises(ValueError, match="not a multiple"):
         reward(prompts=["p"] * 3, completions=["a", "b", "c"])
+
+
+def test_a_num_generations_that_is_not_the_group_size_is_an_error():
+    with pytest.raises(ValueError, match="holds rollouts of different prompts"):
+        NGramDiversityReward(n=1, num_generations=4)(
+            prompts=["a", "a", "b", "b"], completions=["x", "y", "x", "y"]
+        )

@@ -40,6 +40,11 @@ def test_bf16_defaults_off_without_an_accelerator_but_explicit_value_wins(tmp_pa
     [
         ({"fusion": "additive"}, "needs diversity_weight"),
         ({"diversity_weight": 0.5}, "only applies to fusion='additive'"),
+        (
+            {"fusion": "additive", "diversity_weight": float("nan")},
+            "diversity_weight must be a finite number",
+        ),
+        ({"fusion": "additive", "diversity_weight": "abc"}, "diversity_weight must be a finite number"),
         ({"fusion": "sum"}, "set fusion to one of multiplicative, additive"),
         ({"negative_quality": "ignore"}, "choose one of allow, shift, shift_if_negative, clip, error"),
         ({"max_prompt_length": 0}, "max_prompt_length must be a positive number of tokens"),

@@ -23,6 +23,13 @@ def test_returns_the_same_dataset_when_nothing_is_dropped():
     assert drop_long_prompts(data, words, max_length=5, show_progress=False) is data
 
 
+def test_an_empty_dataset_is_not_reported_as_all_too_long():
+    empty = Dataset.from_dict({"prompt": []})
+    assert drop_long_prompts(empty, words, max_length=5, show_progress=False) is empty
+    with pytest.raises(ValueError, match="Every one of the 1 train prompts is longer"):
+        drop_long_prompts(Dataset.from_dict({"prompt": ["a b c"]}), words, max_length=1, show_progress=False)
+
+
 def test_filters_streams_lazily_and_dicts_of_datasets():
     stream = IterableDataset.from_generator(lambda: ({"prompt": p} for p in ["a", "a b c", "b"]))
     assert [row["prompt"] for row in drop_long_prompts(stream, words, max_length=1)] == ["a", "b"]

@@ -6,6 +6,7 @@ TRL passes completions as plain strings (standard prompts) or as lists of chat m
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -90,6 +91,20 @@ def completion_texts(prompts: Sequence[Any] | None, completions: Sequence[Any]) 
     return [completion_text(c, i) for i, c in enumerate(completions)]
 
 
+def prompt_key(prompt: Any) -> str | None:
+    """A short digest that is equal for equal prompts in every process (``None`` stays ``None``).
+
+    Rows carry it instead of the prompt itself, so gathering groups across processes stays cheap.
+
+    Example:
+        >>> prompt_key("What is 2 + 2?") == prompt_key("What is 2 + 2?") != prompt_key("What is 3 + 3?")
+        True
+    """
+    if prompt is None:
+        return None
+    return hashlib.blake2b(repr(prompt).encode(), digest_size=8).hexdigest()
+
+
 def group_bounds(
     total: int, num_generations: int | None, prompts: Sequence[Any] | None = None
 ) -> list[range]:
@@ -99,14 +114,17 @@ def group_bounds(
         total: Number of rollouts (all processes together).
         num_generations: Rollouts per prompt. When ``None``, groups are runs of consecutive equal
             prompts (a dataset that repeats a prompt back-to-back would merge two groups).
-        prompts: The prompts of the rollouts, needed when ``num_generations`` is ``None``.
+        prompts: The prompts of the rollouts (or their :func:`prompt_key`), needed when
+            ``num_generations`` is ``None``; with ``num_generations`` they check that every group
+            holds one prompt.
 
     Returns:
         One ``range`` of row indices per group, in order.
 
     Raises:
-        ValueError: If ``total`` is not a multiple of ``num_generations``, or if neither
-            ``num_generations`` nor ``prompts`` is given.
+        ValueError: If ``total`` is not a multiple of ``num_generations``, a group of
+            ``num_generations`` rollouts holds several prompts, or neither ``num_generations`` nor
+            ``prompts`` is given.
     """
     if num_generations is not None:
         if isinstance(num_generations, bool) or not isinstance(num_generations, int) or num_generations < 1:
@@ -116,7 +134,18 @@ def group_bounds(
                 f"Got {total} rollouts in total, which is not a multiple of num_generations={num_generations}; "
                 "pass the trainer's num_generations (rollouts per prompt), or None to group consecutive equal prompts."
             )
-        return [range(start, start + num_generations) for start in range(0, total, num_generations)]
+        bounds = [range(start, start + num_generations) for start in range(0, total, num_generations)]
+        if prompts is not None and len(prompts) == total:
+            for index, group in enumerate(bounds):
+                if len({prompts[i] for i in group}) > 1:
+                    raise ValueError(
+                        f"Group {index} of num_generations={num_generations} rollouts (rows {group.start} to "
+                        f"{group.stop - 1}) holds rollouts of different prompts: num_generations is not the number "
+                        "of rollouts per prompt of this batch. Set it to the trainer's num_generations (and to "
+                        "num_generations_eval when evaluating with another group size), or to None to group "
+                        "consecutive equal prompts."
+                    )
+        return bounds
     if prompts is None:
         raise ValueError("Pass `num_generations` or the prompts to find the groups.")
     if len(prompts) != total:

@@ -20,7 +20,7 @@ from darling.partitioning._validation import check_groups, check_number
 from darling.partitioning.algorithms import check_mode, diversity_scores, partition_groups
 from darling.partitioning.judges import as_judge
 from darling.partitioning.shortcut import check_short_text_rule
-from darling.rewards._groups import completion_texts, group_bounds, overlapping_groups
+from darling.rewards._groups import completion_texts, group_bounds, overlapping_groups, prompt_key
 from darling.rewards.distributed import gather_for_groups
 
 METRIC_PREFIX = "darling/"
@@ -252,10 +252,12 @@ class DiversityRewardFunction:
         correct = None
         if self.correctness_reward is not None:
             correct = self._correct_flags(prompts, completions, completion_ids, kwargs)
+        # A digest of each prompt: it finds the groups without num_generations and checks them with it.
+        keys = [prompt_key(p) for p in prompts] if prompts is not None else [None] * len(texts)
         rows = [
             (
                 text,
-                prompts[i] if self.num_generations is None else None,
+                keys[i],
                 correct[i] if correct is not None else True,
             )
             for i, text in enumerate(texts)

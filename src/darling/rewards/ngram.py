@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from darling.partitioning._validation import check_groups, check_number, check_texts
-from darling.rewards._groups import completion_texts, group_bounds, overlapping_groups
+from darling.rewards._groups import completion_texts, group_bounds, overlapping_groups, prompt_key
 from darling.rewards.distributed import gather_for_groups
 
 
@@ -112,7 +112,8 @@ class NGramDiversityReward:
         texts = completion_texts(prompts, completions)
         if self.num_generations is None and prompts is None:
             raise ValueError("Pass `prompts` (to group rollouts by prompt) or set `num_generations`.")
-        rows = [(t, prompts[i] if self.num_generations is None else None) for i, t in enumerate(texts)]
+        keys = [prompt_key(p) for p in prompts] if prompts is not None else [None] * len(texts)
+        rows = list(zip(texts, keys))
         all_rows, counts, rank = gather_for_groups(rows, gather=self.gather)
         bounds = group_bounds(len(all_rows), self.num_generations, [r[1] for r in all_rows])
         start = sum(counts[:rank])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 
 import torch
@@ -176,6 +177,14 @@ class DarlingConfig(GRPOConfig):
         if self.fusion not in FUSIONS:
             raise ValueError(
                 f"fusion={self.fusion!r} is not supported; set fusion to one of {', '.join(FUSIONS)}."
+            )
+        if self.diversity_weight is not None and (
+            isinstance(self.diversity_weight, bool)
+            or not isinstance(self.diversity_weight, (int, float))
+            or not math.isfinite(self.diversity_weight)
+        ):
+            raise ValueError(
+                f"diversity_weight must be a finite number, e.g. 1.0, got {self.diversity_weight!r}."
             )
         if self.fusion == "additive" and self.diversity_weight is None:
             raise ValueError(

@@ -79,6 +79,8 @@ def drop_long_prompts(
             f"max_prompt_length filters a datasets.Dataset or IterableDataset; the {what} dataset is a "
             f"{type(dataset).__name__}. Filter it yourself, or set max_prompt_length=None."
         )
+    if len(dataset) == 0:
+        return dataset  # nothing to filter; an empty dataset is the trainer's to report
     keep: list[int] = []
     starts = range(0, len(dataset), batch_size)
     for start in tqdm(starts, desc=f"prompt lengths ({what})", disable=not show_progress):
