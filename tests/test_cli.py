@@ -70,6 +70,16 @@ def test_train_classifier_rejects_an_unknown_architecture_and_a_missing_dataset(
     assert "Pass --dataset" in capsys.readouterr().err
 
 
+def test_train_classifier_names_a_missing_or_malformed_pairs_file(tmp_path, capsys):
+    missing = tmp_path / "nopairs.jsonl"
+    assert main(["train-classifier", "--smoke", "--dataset", str(missing)]) == 2
+    assert "nopairs.jsonl' does not exist" in capsys.readouterr().err  # not a hub lookup
+    bad = tmp_path / "pairs.jsonl"
+    bad.write_text('{"text_a": "a", "text_b": "b", "label": 1}\n{oops\n')
+    assert main(["train-classifier", "--smoke", "--dataset", str(bad)]) == 2
+    assert "as jsonl: line 2 is not valid JSON" in capsys.readouterr().err
+
+
 def test_top_level_help_lists_the_commands(capsys):
     assert main([]) == 2
     out = capsys.readouterr().out
@@ -142,6 +152,56 @@ def test_partition_missing_file_is_a_one_line_error(tmp_path, capsys):
     assert main(["partition", str(tmp_path / "absent.jsonl"), "--output", str(tmp_path / "o.jsonl")]) == 2
     err = capsys.readouterr().err
     assert "darling partition: error:" in err and "absent.jsonl" in err and "does not exist" in err
+
+
+def test_a_failed_partition_run_keeps_the_input_and_an_earlier_output(tmp_path, capsys):
+    # More than five words a text: the short-text rule does not settle the pairs, the judge is asked.
+    records = [
+        {"id": i, "generations": [f"the text number {i} of the first kind", f"text {i} two"]}
+        for i in range(5)
+    ]
+    records[3]["generations"][1] = None
+    source = _write_jsonl(tmp_path / "in.jsonl", records)
+    before = source.read_text()
+    # Output onto the input: the input survives the failure untouched.
+    assert main(["partition", str(source), "--output", str(source)]) == 2
+    assert "in.jsonl:4: `generations[1]` is None" in capsys.readouterr().err
+    assert source.read_text() == before
+    earlier = tmp_path / "out.jsonl"
+    earlier.write_text('{"earlier": true}\n')
+    assert main(["partition", str(source), "--output", str(earlier)]) == 2
+    assert earlier.read_text() == '{"earlier": true}\n'
+    # A judge that fails part-way (no server answers) leaves the earlier output too, in one line.
+    good = _write_jsonl(tmp_path / "good.jsonl", records[:3])
+    judge = "llm:m@http://127.0.0.1:9"  # nothing listens there: 4 refused attempts, about 4 s of backoff
+    assert main(["partition", str(good), "--judge", judge, "--output", str(earlier)]) == 2
+    assert "darling partition: error: No server of the pool answered" in capsys.readouterr().err
+    assert earlier.read_text() == '{"earlier": true}\n'
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "good.jsonl",
+        "in.jsonl",
+        "out.jsonl",
+    ]  # no temp file
+    # A successful run replaces it, with a normal file's permissions.
+    assert main(["partition", str(good), "--output", str(earlier)]) == 0
+    assert len(earlier.read_text().splitlines()) == 3 and earlier.stat().st_mode & 0o644 == 0o644
+
+
+def test_partition_output_and_score_problems_are_one_line_errors(tmp_path, capsys):
+    good = _write_jsonl(
+        tmp_path / "good.jsonl", [{"generations": ["a b c d e f", "a b c d e g"], "s": [1, None]}]
+    )
+    assert main(["partition", str(good), "--output", str(good / "o.jsonl")]) == 2
+    assert "good.jsonl' is a file, not a folder" in capsys.readouterr().err
+    assert main(["partition", str(good), "--output", str(tmp_path)]) == 2
+    assert "is a directory; give a file path" in capsys.readouterr().err
+    assert main(["partition", str(good), "--output", str(tmp_path / "o.jsonl"), "--scores-field", "q"]) == 2
+    assert (
+        "no field 'q' (fields: generations, s); pick the right one with --scores-field"
+        in capsys.readouterr().err
+    )
+    assert main(["partition", str(good), "--output", str(tmp_path / "o.jsonl"), "--scores-field", "s"]) == 2
+    assert "good.jsonl:1: s[1] must be a number, got None" in capsys.readouterr().err
 
 
 def test_partition_malformed_line_names_the_line(tmp_path, capsys):

@@ -7,6 +7,7 @@ side, so a model never sees a dev prompt in training, and keep each class's shar
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -45,15 +46,41 @@ def load_pairs(
     suffix = path.rsplit(".", 1)[-1].lower() if "." in os.path.basename(path) else ""
     builders = {"json": "json", "jsonl": "json", "csv": "csv", "parquet": "parquet"}
     if os.path.isfile(path) and suffix in builders:
-        dataset = datasets.load_dataset(builders[suffix], data_files=path, split="train", **load_kwargs)
+        try:
+            dataset = datasets.load_dataset(builders[suffix], data_files=path, split="train", **load_kwargs)
+        except Exception as err:  # datasets wraps the parser's error without naming the file
+            raise ValueError(
+                f"Cannot read {path!r} as {suffix}: {_parse_problem(path, suffix, err)}."
+            ) from None
     elif os.path.exists(path) and not os.path.isdir(path):
         raise ValueError(
             f"Cannot read {path!r}: use a .json, .jsonl, .csv or .parquet file, or a hub dataset id."
+        )
+    elif suffix in builders and not os.path.exists(path):
+        raise FileNotFoundError(
+            f"The pairs file {path!r} does not exist; check the path (or give a hub dataset id)."
         )
     else:
         dataset = datasets.load_dataset(path, split=split, **load_kwargs)
     check_pair_dataset(dataset, text_columns, label_column)
     return dataset
+
+
+def _parse_problem(path: str, suffix: str, err: Exception) -> str:
+    """What is wrong with a local pairs file: for JSONL the first line that is not a JSON object."""
+    if suffix == "jsonl":
+        with open(path, encoding="utf-8") as f:
+            for number, line in enumerate(f, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError as bad:
+                    return f"line {number} is not valid JSON ({bad.msg} at column {bad.colno})"
+                if not isinstance(record, dict):
+                    return f"line {number} is a JSON {type(record).__name__}, not an object"
+    cause = err.__cause__ or err.__context__ or err
+    return f"{type(cause).__name__}: {str(cause)[:200]}"
 
 
 def check_pair_dataset(dataset, text_columns=PAIR_COLUMNS[:2], label_column=PAIR_COLUMNS[2]) -> None:

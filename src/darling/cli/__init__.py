@@ -26,8 +26,17 @@ examples:
 
 Run `darling <command> --help` for each command's options."""
 
-# Errors caused by the user's input: reported in one line, not as a traceback.
-_INPUT_ERRORS = (FileNotFoundError, IsADirectoryError, ValueError, KeyError, TypeError, ImportError)
+# Errors caused by the user's input or environment (a missing file or model, an unwritable output, an
+# unreachable hub or server): reported in one line, not as a traceback.
+_INPUT_ERRORS = (OSError, ValueError, KeyError, TypeError, ImportError)
+
+
+def _is_input_error(err: BaseException) -> bool:
+    if isinstance(err, _INPUT_ERRORS):
+        return True
+    from darling.serving.pool import ServedJudgeError  # the message names the server and the fix
+
+    return isinstance(err, ServedJudgeError)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,8 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         command, run = args.command, lambda: args.run(args)
     try:
         return int(run() or 0)
-    except _INPUT_ERRORS as err:
-        if os.environ.get("DARLING_TRACEBACK"):
+    except Exception as err:
+        if os.environ.get("DARLING_TRACEBACK") or not _is_input_error(err):
             raise
         message = err.args[0] if isinstance(err, KeyError) and err.args else err
         print(f"darling {command}: error: {message}", file=sys.stderr)

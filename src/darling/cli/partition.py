@@ -9,10 +9,11 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from darling.cli._common import JUDGE_HELP, add_protocol_arguments, new_parser
-from darling.evaluation.io import check_file, get_list_field, iter_jsonl
+from darling.evaluation.io import atomic_output, check_file, get_list_field, iter_jsonl
 from darling.evaluation.judge_spec import load_judge
 from darling.evaluation.novelty import check_patience, check_protocol, noveltybench_metrics
 from darling.partitioning import PARTITION_MODES, diversity_scores, partition_groups
+from darling.partitioning._validation import check_texts
 
 EXAMPLES = """\
   # one JSON object a line, each with a list of generations (NoveltyBench's format works as is)
@@ -76,16 +77,36 @@ def add_parser(subparsers) -> None:
     parser.set_defaults(run=run)
 
 
+def _texts(values: list, where: str, args) -> list[str]:
+    try:
+        return check_texts(values, what=args.field)
+    except TypeError as err:
+        raise TypeError(f"{where}: {err}") from None
+
+
+def _scores(values: list, where: str, args) -> list[float]:
+    for index, value in enumerate(values):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(
+                f"{where}: {args.scores_field}[{index}] must be a number, got {value!r:.40}; every generation "
+                "needs a score."
+            )
+    return values
+
+
 def run(args) -> int:
     path = check_file(args.file)
     if args.chunk_size < 1:
         raise ValueError(f"--chunk-size must be >= 1, got {args.chunk_size}.")
     records, groups, scores = [], [], []
+    # Every record is checked before anything is judged or written, so an error names its line.
     for number, record in iter_jsonl(path):
         where = f"{path}:{number}"
-        groups.append(get_list_field(record, args.field, where))
+        groups.append(_texts(get_list_field(record, args.field, where), where, args))
         if args.scores_field is not None:
-            scores.append(get_list_field(record, args.scores_field, where))
+            scores.append(
+                _scores(get_list_field(record, args.scores_field, where, "--scores-field"), where, args)
+            )
             if len(scores[-1]) != len(groups[-1]):
                 raise ValueError(
                     f"{where}: {len(groups[-1])} generations but {len(scores[-1])} scores in {args.scores_field!r}."
@@ -106,11 +127,9 @@ def run(args) -> int:
         "quality": 0.0,
     }
     out_path = Path(args.output)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    with (
-        out_path.open("w", encoding="utf-8") as f,
-        tqdm(total=len(records), desc="partition", unit="group") as bar,
-    ):
+    # Written beside the output and moved onto it at the end: a failed run keeps what was there (the
+    # input too, when both are the same file).
+    with atomic_output(out_path) as f, tqdm(total=len(records), desc="partition", unit="group") as bar:
         for start in range(0, len(records), args.chunk_size):
             chunk = slice(start, start + args.chunk_size)
             results = partition_groups(groups[chunk], judge, mode=mode, short_text_rule=args.short_text_rule)

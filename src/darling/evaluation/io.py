@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 
 class JsonlError(ValueError):
@@ -63,17 +65,63 @@ def decode_field(value: Any) -> Any:
     return value
 
 
-def get_list_field(record: dict[str, Any], field: str, where: str) -> list:
-    """``record[field]`` as a list, decoding a JSON string; ``where`` names the record in errors."""
+def get_list_field(record: dict[str, Any], field: str, where: str, flag: str = "--field") -> list:
+    """``record[field]`` as a list, decoding a JSON string; ``where`` names the record in errors and
+    ``flag`` the command-line option that chooses the field."""
     if field not in record:
         keys = ", ".join(sorted(record)) or "none"
-        raise KeyError(f"{where}: no field {field!r} (fields: {keys}); pick the right one with --field.")
+        raise KeyError(f"{where}: no field {field!r} (fields: {keys}); pick the right one with {flag}.")
     value = decode_field(record[field])
     if not isinstance(value, list):
         raise ValueError(
             f"{where}: field {field!r} must be a list (or a JSON string of one), got {value!r:.80}."
         )
     return value
+
+
+def _file_mode(path: Path) -> int:
+    """The mode ``path`` has, or the mode a new file gets under the current umask."""
+    if path.exists():
+        return path.stat().st_mode & 0o777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | os.PathLike) -> Iterator[TextIO]:
+    """Opens a temporary file beside ``path`` for writing and moves it onto ``path`` only on success.
+
+    A run that fails part-way leaves ``path`` as it was (an earlier output, or the input file when
+    both are the same) instead of a truncated file.
+
+    Raises:
+        IsADirectoryError: If ``path`` is a directory.
+        NotADirectoryError: If a parent of ``path`` is a file.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"The output {str(path)!r} is a directory; give a file path.")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise NotADirectoryError(
+                    f"Cannot write {str(path)!r}: {str(parent)!r} is a file, not a folder."
+                )
+            break
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+    except OSError as err:
+        raise type(err)(err.errno, f"Cannot write {str(path)!r}: {err.strerror}") from None
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as f:
+            yield f
+        os.chmod(temporary, _file_mode(path))  # mkstemp's file is private; give it a normal file's mode
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def append_jsonl(f, record: dict[str, Any]) -> None:
