@@ -197,3 +197,260 @@ def test_darling_protocol_records_quality_and_head_utility(policy_dir, prompts_f
     upstream = run_evaluation(_config(policy_dir, prompts_file, tmp_path / "upstream"), scorer=_length_scorer)
     assert upstream["protocol"] == "upstream" and "mean_quality" not in upstream
     assert upstream["mean_distinct"] == summary["mean_distinct"]  # same samples, same partition
+
+
+# --- A failed start leaves nothing that refuses the corrected command ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("mistake", "error"),
+    [
+        ({"dataset": "missing.jsonl"}, FileNotFoundError),
+        ({"model": "no/such-local-model"}, OSError),
+        ({"judge": "lexcal"}, ValueError),
+    ],
+)
+def test_a_failed_start_does_not_lock_the_output_dir(policy_dir, prompts_file, tmp_path, mistake, error):
+    out = tmp_path / "run"
+    wrong = dict(mistake)
+    if "dataset" in wrong:
+        wrong["dataset"] = str(tmp_path / wrong["dataset"])
+    with pytest.raises(error):
+        run_evaluation(_config(policy_dir, prompts_file, out, limit=2, **wrong))
+    assert not (out / "run_config.json").exists()
+    assert run_evaluation(_config(policy_dir, prompts_file, out, limit=2)) is not None
+    assert json.loads((out / "run_config.json").read_text())["limit"] == 2
+
+
+def test_a_first_generate_call_that_fails_does_not_lock_the_output_dir(policy_dir, tmp_path):
+    data = tmp_path / "chat.jsonl"
+    data.write_text(json.dumps({"prompt": [{"role": "user", "content": "Say hi."}]}) + "\n")
+    out = tmp_path / "run"
+    with pytest.raises(ValueError, match="list of messages but no chat template"):
+        run_evaluation(_config(policy_dir, str(data), out, chat_template="off"))
+    assert not (out / "run_config.json").exists()
+    assert run_evaluation(_config(policy_dir, str(data), out, chat_template="on")) is not None
+
+
+def test_run_config_beside_no_records_is_replaced(policy_dir, prompts_file, tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "run_config.json").write_text(json.dumps({"model": "typo", "num_samples": 99}))
+    (out / "samples.jsonl").write_text("")
+    assert run_evaluation(_config(policy_dir, prompts_file, out, limit=2)) is not None
+    assert json.loads((out / "run_config.json").read_text())["num_samples"] == 4
+
+
+# --- Settings out of range are refused before anything loads --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ({"limit": 0}, "--limit must be >= 1"),
+        ({"limit": -1}, "--limit must be >= 1"),
+        ({"stop_after": 0}, "--stop-after must be >= 1"),
+        ({"stop_after": -1}, "--stop-after must be >= 1"),
+        ({"temperature": -1.0}, "--temperature must be >= 0"),
+        ({"temperature": float("nan")}, "--temperature must be >= 0"),
+        ({"top_p": 0.0}, "--top-p must be > 0 and <= 1"),
+        ({"top_p": 2.0}, "--top-p must be > 0 and <= 1"),
+        ({"max_new_tokens": 0}, "--max-new-tokens must be >= 1"),
+    ],
+)
+def test_out_of_range_settings_are_refused(tmp_path, setting, message):
+    with pytest.raises(ValueError, match=message):
+        EvaluationConfig(model="m", dataset="d.jsonl", output_dir=str(tmp_path), **setting)
+    assert not any(tmp_path.iterdir())
+
+
+def test_out_of_range_settings_are_one_line_cli_errors(tmp_path, capsys):
+    args = ["evaluate", "--model", "m", "--dataset", "d.jsonl", "--output-dir", str(tmp_path / "o")]
+    assert main([*args, "--limit", "0"]) == 2
+    assert "darling evaluate: error: --limit must be >= 1" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ({"temperature": -0.5}, "temperature"),
+        ({"top_p": 1.5}, "top_p"),
+        ({"max_new_tokens": 0}, "max_new_tokens"),
+    ],
+)
+def test_sampling_settings_refuse_out_of_range_values(setting, message):
+    from darling.evaluation.generation import SamplingSettings
+
+    with pytest.raises(ValueError, match=message):
+        SamplingSettings(**setting)
+
+
+# --- Datasets: each row is checked, and a file path is never looked up on the hub -----------------
+
+
+def _write_rows(path, rows):
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return str(path)
+
+
+def test_a_row_without_the_prompt_field_is_named(tmp_path):
+    from darling.evaluation.data import load_prompts
+
+    data = _write_rows(tmp_path / "d.jsonl", [{"id": "a", "prompt": "x"}, {"id": "b", "question": "y"}])
+    with pytest.raises(
+        ValueError, match=r"d\.jsonl row 2: no field 'prompt' \(fields: id, question\);.*--prompt-field"
+    ):
+        load_prompts(data)
+    data = _write_rows(tmp_path / "e.jsonl", [{"id": "a", "prompt": "x"}, {"prompt": "y"}])
+    with pytest.raises(ValueError, match=r"e\.jsonl row 2: no field 'id'.*--id-field"):
+        load_prompts(data)
+    data = _write_rows(tmp_path / "f.jsonl", [{"prompt": "x", "answer": "1"}, {"prompt": "y"}])
+    with pytest.raises(ValueError, match=r"f\.jsonl row 2: no field 'answer'.*--answer-field"):
+        load_prompts(data, need_answer=True)
+
+
+def test_empty_or_odd_values_and_repeated_ids_are_named(tmp_path):
+    from darling.evaluation.data import load_prompts
+
+    data = _write_rows(tmp_path / "d.jsonl", [{"prompt": "x", "answer": None}])
+    with pytest.raises(ValueError, match=r"row 1: the answer field 'answer' is empty"):
+        load_prompts(data, need_answer=True)  # not scored against the text "None"
+    data = _write_rows(tmp_path / "e.jsonl", [{"prompt": 3}])
+    with pytest.raises(ValueError, match=r"row 1: the prompt field 'prompt' holds a int"):
+        load_prompts(data)
+    data = _write_rows(
+        tmp_path / "f.jsonl", [{"id": 1, "prompt": "x"}, {"id": 2, "prompt": "y"}, {"id": 1, "prompt": "z"}]
+    )
+    with pytest.raises(ValueError, match=r"row 3 repeats the id '1' of row 1"):
+        load_prompts(data)
+
+
+@pytest.mark.parametrize(
+    "name", ["missing.json", "missing.csv", "missing.parquet", "missing.txt", "MISSING.JSONL"]
+)
+def test_a_missing_dataset_file_is_not_looked_up_on_the_hub(tmp_path, monkeypatch, name):
+    from darling.evaluation.data import load_rows
+
+    monkeypatch.chdir(tmp_path)  # a relative path, as a user types it (an absolute one is never a hub id)
+    with pytest.raises(FileNotFoundError, match=rf"dataset file 'sub/{name}' does not exist"):
+        load_rows(f"sub/{name}")
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("bad.json", '[{"prompt": "x"}, {"prompt": ', r"bad\.json: could not parse as json: "),
+        ("bad.csv", 'prompt,id\n"x,1\n', r"bad\.csv: could not parse as csv: "),
+        ("bad.parquet", "not parquet", r"bad\.parquet: could not parse as parquet: "),
+        ("empty.json", "", r"empty\.json: the file is empty"),
+        ("bad.jsonl", '{"prompt": "x"}\n{"prompt": \n', r"bad\.jsonl:2: malformed JSON"),
+        ("prompts.txt", "What is 2+2?\n", r"prompts\.txt: \.txt files are not read as datasets"),
+    ],
+)
+def test_a_malformed_dataset_file_is_named(tmp_path, name, text, message):
+    from darling.evaluation.data import load_rows
+
+    (tmp_path / name).write_text(text)
+    with pytest.raises(ValueError, match=message):
+        load_rows(str(tmp_path / name))
+
+
+def test_a_missing_prompt_field_is_a_one_line_cli_error(policy_dir, tmp_path, capsys):
+    data = _write_rows(tmp_path / "d.jsonl", [{"id": "a", "prompt": "x"}, {"id": "b", "question": "y"}])
+    args = ["evaluate", "--model", policy_dir, "--dataset", data, "--output-dir", str(tmp_path / "o")]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("darling evaluate: error:") and "row 2: no field 'prompt'" in err
+
+
+# --- Damaged files in the output folder are named --------------------------------------------------
+
+
+def _finished_run(policy_dir, prompts_file, out):
+    assert run_evaluation(_config(policy_dir, prompts_file, out, limit=2)) is not None
+
+
+@pytest.mark.parametrize("text", ["", "{not json", "[1, 2]"])
+def test_a_damaged_run_config_is_named(policy_dir, prompts_file, tmp_path, text):
+    out = tmp_path / "run"
+    _finished_run(policy_dir, prompts_file, out)
+    (out / "run_config.json").write_text(text)
+    with pytest.raises(ValueError, match=r"run_config\.json (is not valid JSON|holds a list).*restore it"):
+        run_evaluation(_config(policy_dir, prompts_file, out, limit=2))
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("[1, 2]", "expected a JSON object"),
+        ('{"generations": []}', "no 'id'"),
+        ('{"id": "q9"}', "no 'generations'"),
+    ],
+)
+def test_a_damaged_samples_record_is_named(policy_dir, prompts_file, tmp_path, line, message):
+    out = tmp_path / "run"
+    _finished_run(policy_dir, prompts_file, out)
+    with (out / "samples.jsonl").open("a") as f:
+        f.write(line + "\n")
+    with pytest.raises(ValueError, match=rf"samples\.jsonl:3: .*{message}.*remove that line"):
+        run_evaluation(_config(policy_dir, prompts_file, out, limit=2))
+
+
+def test_run_config_is_written_atomically(tmp_path, monkeypatch):
+    import os
+
+    from darling.evaluation.resume import write_run_config
+
+    write_run_config(tmp_path, {"seed": 0})
+
+    def crash(fd):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "fsync", crash)
+    with pytest.raises(OSError, match="disk full"):
+        write_run_config(tmp_path, {"seed": 1})
+    assert json.loads((tmp_path / "run_config.json").read_text()) == {"seed": 0}  # the old file, whole
+    assert [p.name for p in tmp_path.iterdir()] == ["run_config.json"]  # no temporary file left
+
+
+# --- Resuming gives exactly what an uninterrupted run gives ---------------------------------------
+
+
+@pytest.mark.parametrize("dropped", ["q5", "q2"])
+def test_a_dropped_record_is_resampled_with_its_whole_batch(policy_dir, prompts_file, tmp_path, dropped):
+    full = tmp_path / "full"
+    summary = run_evaluation(_config(policy_dir, prompts_file, full))
+    lines = (full / "samples.jsonl").read_text().splitlines(keepends=True)
+    resumed = tmp_path / "resumed"
+    resumed.mkdir()
+    (resumed / "run_config.json").write_text((full / "run_config.json").read_text())
+    kept = [line for line in lines if json.loads(line)["id"] != dropped]
+    (resumed / "samples.jsonl").write_text("".join(kept))
+
+    class Counting:
+        def __init__(self, inner):
+            self.inner, self.prompts = inner, []
+
+        def generate(self, prompts, num_samples, seed=None):
+            self.prompts.append(list(prompts))
+            return self.inner.generate(prompts, num_samples, seed=seed)
+
+    from darling.evaluation.runner import _make_generator
+
+    config = _config(policy_dir, prompts_file, resumed)
+    generator = Counting(_make_generator(config))
+    assert run_evaluation(config, generator=generator) == summary
+    assert len(generator.prompts) == 1 and len(generator.prompts[0]) == 2  # the dropped prompt's whole batch
+    text = (resumed / "samples.jsonl").read_text()
+    if dropped == "q5":  # the last record: the file is byte for byte the uninterrupted run's
+        assert text == "".join(lines)
+    else:  # written at the end, otherwise the same
+        assert text == "".join(kept) + next(line for line in lines if json.loads(line)["id"] == dropped)
+
+
+def test_resume_with_another_limit_is_refused(policy_dir, prompts_file, tmp_path):
+    out = tmp_path / "run"
+    run_evaluation(_config(policy_dir, prompts_file, out, limit=3))
+    with pytest.raises(ValueError, match=r"limit: 3 -> None"):
+        run_evaluation(_config(policy_dir, prompts_file, out))

@@ -19,12 +19,23 @@ class SamplingSettings:
         max_new_tokens: Token limit of a completion.
         seed: Base seed; each batch of prompts is seeded from it and the position of its first
             prompt, so a resumed run samples what an uninterrupted one would have.
+
+    Raises:
+        ValueError: For a negative temperature, a ``top_p`` outside (0, 1] or ``max_new_tokens`` < 1.
     """
 
     temperature: float = 1.0
     top_p: float = 1.0
     max_new_tokens: int = 512
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.temperature >= 0:  # also refuses NaN
+            raise ValueError(f"`temperature` must be >= 0 (0: greedy decoding), got {self.temperature}.")
+        if not 0 < self.top_p <= 1:
+            raise ValueError(f"`top_p` must be > 0 and <= 1, got {self.top_p}.")
+        if self.max_new_tokens < 1:
+            raise ValueError(f"`max_new_tokens` must be >= 1, got {self.max_new_tokens}.")
 
 
 def format_prompts(tokenizer: Any, prompts: Sequence[Any], chat_template: str = "auto") -> list[str]:

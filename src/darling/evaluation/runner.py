@@ -1,8 +1,10 @@
 """``darling evaluate``: sample, score, partition and summarize, resumably.
 
 One record per prompt is appended to ``samples.jsonl`` as soon as the prompt is finished (and
-synced to disk). A restarted run reads that file, skips the prompts it holds and continues; each
-batch of prompts is seeded from its position in the dataset, so the resumed run samples what an
+synced to disk). Prompts are sampled in fixed batches of ``B`` (``batch_size // num_samples`` with
+transformers, 64 with vLLM): batch ``b`` is prompts ``b * B`` to ``(b + 1) * B - 1`` of the dataset,
+seeded from ``seed + b * B``. A restarted run reads ``samples.jsonl``, samples again, whole, every
+batch with a missing record and writes only the missing records, so the resumed run holds what an
 uninterrupted one would have.
 """
 
@@ -20,23 +22,23 @@ from tqdm.auto import tqdm
 
 from darling.evaluation.data import EvalPrompt, load_prompts
 from darling.evaluation.generation import BACKENDS, SamplingSettings, TransformersGenerator, VLLMGenerator
-from darling.evaluation.io import append_jsonl, recover_jsonl
+from darling.evaluation.io import append_jsonl
 from darling.evaluation.judge_spec import load_judge
 from darling.evaluation.majority import DEFAULT_RESAMPLES, extract_answer
 from darling.evaluation.novelty import check_patience
 from darling.evaluation.plots import plot_distinct_histogram, plot_pass_at_k
 from darling.evaluation.records import make_record, summarize
+from darling.evaluation.resume import check_run_config, read_records, write_run_config
 from darling.partitioning import check_mode, partition_groups
 
 TASKS: tuple[str, ...] = ("math", "open")
 SAMPLES_FILE = "samples.jsonl"
 SUMMARY_FILE = "summary.json"
-CONFIG_FILE = "run_config.json"
 # Settings that change the samples: a run may only resume with the same values.
 _FINGERPRINT = (
     "model", "dataset", "split", "task", "num_samples", "prompt_field", "answer_field", "id_field", "prompt_template",
     "judge", "threshold", "partition_mode", "reward_model", "score_bins", "temperature", "top_p", "max_new_tokens",
-    "seed", "chat_template", "protocol", "max_tokens_per_text", "patience",
+    "seed", "chat_template", "protocol", "max_tokens_per_text", "patience", "limit",
 )  # fmt: skip
 
 
@@ -90,6 +92,9 @@ class EvaluationConfig:
         stop_after: Stop after this many new prompts in this invocation (the run stays resumable).
         plots: Save ``pass_at_k.png`` and ``distinct_hist.png``.
         progress: Show a progress bar.
+
+    Raises:
+        ValueError: For an unknown choice or a setting out of range (the message names the flag).
     """
 
     model: str
@@ -141,6 +146,18 @@ class EvaluationConfig:
             raise ValueError(f"--num-samples must be >= 1, got {self.num_samples}.")
         if self.batch_size < 1:
             raise ValueError(f"--batch-size must be >= 1, got {self.batch_size}.")
+        if self.limit is not None and self.limit < 1:
+            raise ValueError(f"--limit must be >= 1 (leave it out for every prompt), got {self.limit}.")
+        if self.stop_after is not None and self.stop_after < 1:
+            raise ValueError(
+                f"--stop-after must be >= 1 (leave it out to run to the end), got {self.stop_after}."
+            )
+        if not self.temperature >= 0:  # also refuses NaN
+            raise ValueError(f"--temperature must be >= 0 (0: greedy decoding), got {self.temperature}.")
+        if not 0 < self.top_p <= 1:
+            raise ValueError(f"--top-p must be > 0 and <= 1 (1: no nucleus cut), got {self.top_p}.")
+        if self.max_new_tokens < 1:
+            raise ValueError(f"--max-new-tokens must be >= 1, got {self.max_new_tokens}.")
         if self.prompt_template is not None and "{prompt}" not in self.prompt_template:
             raise ValueError(f"--prompt-template must contain {{prompt}}, got {self.prompt_template!r}.")
         if self.score_bins is not None and list(self.score_bins) != sorted(self.score_bins):
@@ -163,21 +180,6 @@ class EvaluationConfig:
         """The settings a resumed run must share with the run it continues."""
         values = asdict(self)
         return {key: values[key] for key in _FINGERPRINT}
-
-
-def _check_resume(config: EvaluationConfig, out: Path) -> None:
-    path = out / CONFIG_FILE
-    fingerprint = config.fingerprint()
-    if path.exists():
-        previous = json.loads(path.read_text())
-        changed = {k: (previous.get(k), v) for k, v in fingerprint.items() if previous.get(k) != v}
-        if changed:
-            details = "; ".join(f"{k}: {old!r} -> {new!r}" for k, (old, new) in changed.items())
-            raise ValueError(
-                f"{out} holds a run with other settings ({details}); use a new --output-dir to start afresh."
-            )
-    else:
-        path.write_text(json.dumps(fingerprint, indent=2) + "\n")
 
 
 def _make_generator(config: EvaluationConfig):
@@ -244,7 +246,9 @@ def run_evaluation(
     """
     out = Path(config.output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    _check_resume(config, out)
+    samples_path = out / SAMPLES_FILE
+    records = read_records(samples_path)
+    check_run_config(out, config.fingerprint(), has_records=bool(records))
     items = load_prompts(
         config.dataset, config.split, config.prompt_field, config.answer_field, config.id_field,
         need_answer=config.task == "math", config_name=config.dataset_config,
@@ -253,58 +257,21 @@ def run_evaluation(
         items = items[: config.limit]
     if config.prompt_template is not None:
         items = [_apply_template(config.prompt_template, item) for item in items]
-    samples_path = out / SAMPLES_FILE
-    records = {r["id"]: r for r in recover_jsonl(samples_path)}
-    todo = [i for i, item in enumerate(items) if item.id not in records]
-    if todo:
-        generator = generator if generator is not None else _make_generator(config)
-        scorer = scorer if scorer is not None else _make_scorer(config)
+    per_call = max(1, config.batch_size // config.num_samples) if config.backend == "transformers" else 64
+    # Batches are fixed by position; one with a missing record is sampled again whole, so its
+    # prompts get the same company and seed as in an uninterrupted run.
+    blocks = sorted({i // per_call for i, item in enumerate(items) if item.id not in records})
+    if blocks:
         judge = None
         if config.judge.lower() != "none":
             judge = load_judge(config.judge, config.threshold, config.max_tokens_per_text, config.protocol)
-        per_call = max(1, config.batch_size // config.num_samples) if config.backend == "transformers" else 64
-        blocks: dict[int, list[int]] = {}
-        for i in todo:
-            blocks.setdefault(i // per_call, []).append(i)
-        done_now = 0
-        bar = tqdm(
-            total=len(items),
-            initial=len(items) - len(todo),
-            desc="evaluate",
-            unit="prompt",
-            disable=not config.progress,
-        )
-        with samples_path.open("a", encoding="utf-8") as f:
-            for block, indices in blocks.items():
-                if config.stop_after is not None and done_now >= config.stop_after:
-                    break
-                batch = [items[i] for i in indices]
-                generations = generator.generate(
-                    [it.prompt for it in batch], config.num_samples, seed=config.seed + block * per_call
-                )
-                scores = scorer(batch, generations) if scorer is not None else [None] * len(batch)
-                labels = (
-                    [r.labels for r in partition_groups(generations, judge, mode=config.partition_mode)]
-                    if judge is not None
-                    else [None] * len(batch)
-                )
-                answers = (
-                    [[extract_answer(g) for g in gens] for gens in generations]
-                    if config.task == "math"
-                    else [None] * len(batch)
-                )
-                for item, gens, sc, lab, ans in zip(batch, generations, scores, labels, answers):
-                    record = make_record(
-                        item, gens, sc, lab, config.patience, config.noveltybench_protocol, ans
-                    )
-                    append_jsonl(f, record)
-                    records[item.id] = record
-                done_now += len(batch)
-                bar.update(len(batch))
-        bar.close()
+        generator = generator if generator is not None else _make_generator(config)
+        scorer = scorer if scorer is not None else _make_scorer(config)
+        _sample_blocks(config, items, blocks, per_call, records, out, generator, scorer, judge)
     if any(item.id not in records for item in items):
         return None
-    summary = summarize([records[item.id] for item in items], config)
+    finished = [records[item.id] for item in items]
+    summary = summarize(finished, config)
     (out / SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n")
     if config.plots:
         if "pass@k" in summary:
@@ -313,6 +280,63 @@ def run_evaluation(
             )
         if "mean_distinct" in summary:
             plot_distinct_histogram(
-                [r["distinct"] for r in records.values()], out / "distinct_hist.png", config.num_samples
+                [r["distinct"] for r in finished], out / "distinct_hist.png", config.num_samples
             )
     return summary
+
+
+def _sample_blocks(
+    config: EvaluationConfig,
+    items: list[EvalPrompt],
+    blocks: list[int],
+    per_call: int,
+    records: dict[str, dict[str, Any]],
+    out: Path,
+    generator: Any,
+    scorer: Any,
+    judge: Any,
+) -> None:
+    """Samples, scores and partitions each block of ``per_call`` prompts; appends its missing records."""
+    done_now = 0
+    config_written = False
+    missing = sum(item.id not in records for item in items)
+    bar = tqdm(
+        total=len(items),
+        initial=len(items) - missing,
+        desc="evaluate",
+        unit="prompt",
+        disable=not config.progress,
+    )
+    with (out / SAMPLES_FILE).open("a", encoding="utf-8") as f:
+        for block in blocks:
+            if config.stop_after is not None and done_now >= config.stop_after:
+                break
+            batch = items[block * per_call : (block + 1) * per_call]
+            generations = generator.generate(
+                [it.prompt for it in batch], config.num_samples, seed=config.seed + block * per_call
+            )
+            scores = scorer(batch, generations) if scorer is not None else [None] * len(batch)
+            labels = (
+                [r.labels for r in partition_groups(generations, judge, mode=config.partition_mode)]
+                if judge is not None
+                else [None] * len(batch)
+            )
+            answers = (
+                [[extract_answer(g) for g in gens] for gens in generations]
+                if config.task == "math"
+                else [None] * len(batch)
+            )
+            for item, gens, sc, lab, ans in zip(batch, generations, scores, labels, answers):
+                if item.id in records:
+                    continue  # kept as it was; the block was sampled again for the others
+                if not config_written:
+                    # Only now does the folder hold this run: a start that failed (a mistyped path,
+                    # a bad option) left nothing that would refuse the corrected command.
+                    write_run_config(out, config.fingerprint())
+                    config_written = True
+                record = make_record(item, gens, sc, lab, config.patience, config.noveltybench_protocol, ans)
+                append_jsonl(f, record)
+                records[item.id] = record
+                done_now += 1
+                bar.update(1)
+    bar.close()
