@@ -251,11 +251,11 @@ def test_run_config_beside_no_records_is_replaced(policy_dir, prompts_file, tmp_
         ({"limit": -1}, "--limit must be >= 1"),
         ({"stop_after": 0}, "--stop-after must be >= 1"),
         ({"stop_after": -1}, "--stop-after must be >= 1"),
-        ({"temperature": -1.0}, "--temperature must be >= 0"),
-        ({"temperature": float("nan")}, "--temperature must be >= 0"),
-        ({"top_p": 0.0}, "--top-p must be > 0 and <= 1"),
-        ({"top_p": 2.0}, "--top-p must be > 0 and <= 1"),
-        ({"max_new_tokens": 0}, "--max-new-tokens must be >= 1"),
+        ({"temperature": -1.0}, r"\(--temperature\) must be >= 0"),
+        ({"temperature": float("nan")}, r"\(--temperature\) must be >= 0"),
+        ({"top_p": 0.0}, r"\(--top-p\) must be > 0 and <= 1"),
+        ({"top_p": 2.0}, r"\(--top-p\) must be > 0 and <= 1"),
+        ({"max_new_tokens": 0}, r"\(--max-new-tokens\) must be >= 1"),
     ],
 )
 def test_out_of_range_settings_are_refused(tmp_path, setting, message):

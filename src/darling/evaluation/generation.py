@@ -30,12 +30,15 @@ class SamplingSettings:
     seed: int = 0
 
     def __post_init__(self) -> None:
+        # The one home of these checks (EvaluationConfig builds a SamplingSettings); messages name the flags too.
         if not self.temperature >= 0:  # also refuses NaN
-            raise ValueError(f"`temperature` must be >= 0 (0: greedy decoding), got {self.temperature}.")
+            raise ValueError(
+                f"`temperature` (--temperature) must be >= 0 (0: greedy decoding), got {self.temperature}."
+            )
         if not 0 < self.top_p <= 1:
-            raise ValueError(f"`top_p` must be > 0 and <= 1, got {self.top_p}.")
+            raise ValueError(f"`top_p` (--top-p) must be > 0 and <= 1 (1: no nucleus cut), got {self.top_p}.")
         if self.max_new_tokens < 1:
-            raise ValueError(f"`max_new_tokens` must be >= 1, got {self.max_new_tokens}.")
+            raise ValueError(f"`max_new_tokens` (--max-new-tokens) must be >= 1, got {self.max_new_tokens}.")
 
 
 def format_prompts(tokenizer: Any, prompts: Sequence[Any], chat_template: str = "auto") -> list[str]:

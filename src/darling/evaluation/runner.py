@@ -152,12 +152,7 @@ class EvaluationConfig:
             raise ValueError(
                 f"--stop-after must be >= 1 (leave it out to run to the end), got {self.stop_after}."
             )
-        if not self.temperature >= 0:  # also refuses NaN
-            raise ValueError(f"--temperature must be >= 0 (0: greedy decoding), got {self.temperature}.")
-        if not 0 < self.top_p <= 1:
-            raise ValueError(f"--top-p must be > 0 and <= 1 (1: no nucleus cut), got {self.top_p}.")
-        if self.max_new_tokens < 1:
-            raise ValueError(f"--max-new-tokens must be >= 1, got {self.max_new_tokens}.")
+        self.sampling()  # checks temperature, top_p and max_new_tokens
         if self.prompt_template is not None and "{prompt}" not in self.prompt_template:
             raise ValueError(f"--prompt-template must contain {{prompt}}, got {self.prompt_template!r}.")
         if self.score_bins is not None and list(self.score_bins) != sorted(self.score_bins):
@@ -176,6 +171,10 @@ class EvaluationConfig:
         """The protocol ``utility`` follows: ``protocol``, or ``"upstream"`` when unset."""
         return "upstream" if self.protocol is None else self.protocol
 
+    def sampling(self) -> SamplingSettings:
+        """The sampling settings of this run (validated where they are defined)."""
+        return SamplingSettings(self.temperature, self.top_p, self.max_new_tokens, self.seed)
+
     def fingerprint(self) -> dict[str, Any]:
         """The settings a resumed run must share with the run it continues."""
         values = asdict(self)
@@ -183,7 +182,7 @@ class EvaluationConfig:
 
 
 def _make_generator(config: EvaluationConfig):
-    settings = SamplingSettings(config.temperature, config.top_p, config.max_new_tokens, config.seed)
+    settings = config.sampling()
     if config.backend == "vllm":
         return VLLMGenerator(config.model, settings, chat_template=config.chat_template)
     return TransformersGenerator(
