@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from darling.evaluation.io import JsonlError, iter_jsonl, recover_jsonl
+from darling.evaluation.io import JsonlError, atomic_output, iter_jsonl, recover_jsonl
 
 CONFIG_FILE = "run_config.json"
 
@@ -86,14 +85,7 @@ def check_run_config(out: Path, fingerprint: dict[str, Any], has_records: bool) 
 
 def write_run_config(out: Path, fingerprint: dict[str, Any]) -> None:
     """Writes ``run_config.json`` atomically: a crash leaves the old file or the new one, never half of one."""
-    handle, temporary = tempfile.mkstemp(dir=out, prefix=f".{CONFIG_FILE}.", suffix=".partial")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as f:
-            f.write(json.dumps(fingerprint, indent=2) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, out / CONFIG_FILE)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with atomic_output(out / CONFIG_FILE) as f:
+        f.write(json.dumps(fingerprint, indent=2) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
