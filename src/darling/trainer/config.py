@@ -83,9 +83,10 @@ class DarlingConfig(GRPOConfig):
     max_prompt_length: int | None = field(
         default=None,
         metadata={
-            "help": "Drop training (and evaluation) prompts longer than this many tokens, counted on the chat-"
-            "templated prompt, before training starts, as the official runs did (512 chat, 1024 math; verl's "
-            "filter_overlong_prompts). TRL has no prompt-length filter of its own. None keeps every prompt."
+            "help": "Drop prompts of the train and eval datasets given to the trainer that are longer than this many "
+            "tokens, counted on the chat-templated prompt, when the trainer is built, as the official runs did (512 "
+            "chat, 1024 math; verl's filter_overlong_prompts); a dataset passed later to trainer.evaluate() is used "
+            "as it is. TRL has no prompt-length filter of its own. None keeps every prompt."
         },
     )
     bf16: bool | None = field(
