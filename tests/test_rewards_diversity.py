@@ -249,6 +249,20 @@ def test_a_num_generations_that_is_not_the_group_size_is_an_error_not_mixed_grou
     }
     assert keys == {prompt_key([{"role": "user", "content": "hi"}])}
 
+    class Image:  # two loads of one image are two objects (their repr holds their address)
+        pass
+
+    def vision_prompt(text):
+        return [
+            {"role": "user", "content": [{"type": "image", "image": Image()}, {"type": "text", "text": text}]}
+        ]
+
+    group = [vision_prompt("What is this?") for _ in range(2)] + [
+        vision_prompt("Describe it.") for _ in range(2)
+    ]
+    assert right(prompts=group, completions=completions) == [1.0] * 4  # one group per prompt, no error
+    assert prompt_key(group[0]) == prompt_key(group[1]) != prompt_key(group[2])
+
 
 def test_single_text_value_is_a_fraction():
     assert diversity_scores([0], single=0.5) == [0.5]

@@ -91,10 +91,31 @@ def completion_texts(prompts: Sequence[Any] | None, completions: Sequence[Any]) 
     return [completion_text(c, i) for i, c in enumerate(completions)]
 
 
+def _prompt_text(prompt: Any) -> str:
+    """The text of a prompt: roles and text parts of chat messages; other content blocks (an image) by type."""
+    if isinstance(prompt, str):
+        return prompt
+    if isinstance(prompt, (list, tuple)) and all(isinstance(m, dict) for m in prompt):
+        parts = []
+        for message in prompt:
+            content = message.get("content")
+            if isinstance(content, list):
+                content = "".join(
+                    (block.get("text") or "") if block.get("type") == "text" else f"<{block.get('type')}>"
+                    for block in content
+                    if isinstance(block, dict)
+                )
+            parts.append(f"{message.get('role')}: {content}")
+        return "\n".join(parts)
+    return repr(prompt)
+
+
 def prompt_key(prompt: Any) -> str | None:
     """A short digest that is equal for equal prompts in every process (``None`` stays ``None``).
 
-    Rows carry it instead of the prompt itself, so gathering groups across processes stays cheap.
+    Rows carry it instead of the prompt itself, so gathering groups across processes stays cheap. It
+    is made from the prompt's text (images and other non-text blocks count by their type only, as
+    two loads of one image are different objects).
 
     Example:
         >>> prompt_key("What is 2 + 2?") == prompt_key("What is 2 + 2?") != prompt_key("What is 3 + 3?")
@@ -102,7 +123,7 @@ def prompt_key(prompt: Any) -> str | None:
     """
     if prompt is None:
         return None
-    return hashlib.blake2b(repr(prompt).encode(), digest_size=8).hexdigest()
+    return hashlib.blake2b(_prompt_text(prompt).encode(), digest_size=8).hexdigest()
 
 
 def group_bounds(
