@@ -131,14 +131,16 @@ def append_jsonl(f, record: dict[str, Any]) -> None:
     os.fsync(f.fileno())
 
 
-def recover_jsonl(path: str | os.PathLike) -> list[dict[str, Any]]:
-    """Reads the records of a file a crashed run was appending to, dropping an unfinished last line.
+def recover_jsonl_lines(path: str | os.PathLike) -> list[tuple[int, Any]]:
+    """``(line_number, value)`` of each line of a file a crashed run was appending to, dropping an
+    unfinished last line.
 
     Only the last line can be cut short by a crash (records are appended one at a time and synced),
     so it is removed from the file when it does not parse; a malformed line elsewhere is an error.
 
     Returns:
-        The complete records, in file order ([] when the file does not exist).
+        The complete lines' JSON values with their line numbers, in file order ([] when the file
+        does not exist).
     """
     path = Path(path)
     if not path.exists():
@@ -150,12 +152,12 @@ def recover_jsonl(path: str | os.PathLike) -> list[dict[str, Any]]:
         # No trailing newline: the last record was being written when the run stopped.
         keep -= len(lines[-1])
         lines = lines[:-1]
-    records = []
+    values = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
-            records.append(json.loads(line))
+            values.append((number, json.loads(line)))
         except json.JSONDecodeError:
             raise JsonlError(
                 f"{path}:{number}: malformed JSON in a results file; fix or remove that line to resume."
@@ -163,4 +165,9 @@ def recover_jsonl(path: str | os.PathLike) -> list[dict[str, Any]]:
     if keep != len(raw):
         with path.open("r+b") as f:
             f.truncate(keep)
-    return records
+    return values
+
+
+def recover_jsonl(path: str | os.PathLike) -> list[dict[str, Any]]:
+    """The records of :func:`recover_jsonl_lines`, without their line numbers."""
+    return [value for _, value in recover_jsonl_lines(path)]

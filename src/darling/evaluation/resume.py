@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from darling.evaluation.io import JsonlError, atomic_output, iter_jsonl, recover_jsonl
+from darling.evaluation.io import JsonlError, atomic_output, recover_jsonl_lines
 
 CONFIG_FILE = "run_config.json"
 
@@ -21,29 +21,32 @@ CONFIG_FILE = "run_config.json"
 def read_records(path: Path) -> dict[str, dict[str, Any]]:
     """The finished records of ``samples.jsonl`` by id ({} when the file does not exist).
 
-    An unfinished last line (a crash mid-write) is removed from the file, as
-    :func:`~darling.evaluation.io.recover_jsonl` does.
+    An unfinished last line (a crash mid-write) is removed from the file
+    (:func:`~darling.evaluation.io.recover_jsonl_lines`).
 
     Raises:
         JsonlError: If a line is malformed, not a JSON object, or lacks a text ``id`` or a
             ``generations`` list (the message names the file and line).
     """
-    if not recover_jsonl(path):  # drops an unfinished last line; names a malformed one
-        return {}
     records: dict[str, dict[str, Any]] = {}
-    try:
-        for number, record in iter_jsonl(path):
-            if not isinstance(record.get("id"), str):
-                problem = "no 'id'" if "id" not in record else f"a non-text 'id' {record['id']!r}"
-                raise JsonlError(f"{path}:{number}: a record with {problem}")
-            if not isinstance(record.get("generations"), list):
-                raise JsonlError(f"{path}:{number}: the record {record['id']!r} has no 'generations' list")
+    # One read: the unfinished last line is dropped and every other line checked as it is parsed.
+    for number, record in recover_jsonl_lines(path):
+        where = f"{path}:{number}"
+        if not isinstance(record, dict):
+            problem = f"expected a JSON object, got {type(record).__name__}"
+        elif not isinstance(record.get("id"), str):
+            problem = "a record with " + (
+                "no 'id'" if "id" not in record else f"a non-text 'id' {record['id']!r}"
+            )
+        elif not isinstance(record.get("generations"), list):
+            problem = f"the record {record['id']!r} has no 'generations' list"
+        else:
             records[record["id"]] = record
-    except JsonlError as err:
+            continue
         raise JsonlError(
-            f"{str(err).rstrip('.')}; every line must be a record darling evaluate wrote. "
+            f"{where}: {problem}; every line must be a record darling evaluate wrote. "
             "Fix or remove that line to resume (a removed record is sampled again)."
-        ) from None
+        )
     return records
 
 

@@ -9,7 +9,6 @@ Every judge is also callable on a single pair: ``judge("a", "b") -> bool``.
 
 from __future__ import annotations
 
-import math
 import numbers
 import re
 import string
@@ -17,7 +16,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from darling.partitioning._validation import check_pairs
+from darling.partitioning._validation import check_number, check_pairs
 from darling.partitioning.shortcut import check_short_text_rule
 
 Pair = tuple[str, str]
@@ -246,10 +245,7 @@ class CascadeJudge(Judge):
     def __init__(self, fast: ScoreJudge, exact: Any, low: float, high: float) -> None:
         check_fast_judge(fast)
         for name, value in (("low", low), ("high", high)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
-                raise TypeError(
-                    f"CascadeJudge's `{name}` must be a number (a fast-judge score), got {value!r}."
-                )
+            check_number(value, name)  # a fast-judge score
         if low > high:
             raise ValueError(f"CascadeJudge needs low <= high, got low={low}, high={high}.")
         self.fast = fast
