@@ -231,6 +231,11 @@ def main(argv: list[str] | None = None) -> dict:
                 num_samples=num_samples or official_samples, **common,
             )
         )  # fmt: skip
+        if "pass@k" not in summary:
+            raise ValueError(
+                f"No problem of {spec} could be graded: math-verify parses none of its gold answers (see "
+                f"{out / name / 'samples.jsonl'}); check the answer column, or leave {spec} out of --datasets."
+            )
         per_dataset[spec] = summary
     # The paper's "average": the plain mean of the per-benchmark numbers.
     average = {
