@@ -31,8 +31,9 @@ class DarlingConfig(GRPOConfig):
     loss (when ``beta > 0``) not multiplied by the policy ratio (``use_bias_correction_kl=False``),
     and no importance weights between vLLM and the trainer (``vllm_importance_sampling_correction=False``).
     With these, TRL's loss and gradient equal the official ones on one micro-batch (verl takes the
-    token mean per micro-batch, TRL's ``loss_type="dapo"`` per batch). Every other field is GRPOConfig's. Only the fields below differ; docs/concepts.md has the
-    table of every setting that matters: paper, official code, darling default, how to change it.
+    token mean per micro-batch, TRL's ``loss_type="dapo"`` per batch). Every other field is
+    GRPOConfig's. Only the fields below differ; docs/concepts.md has the table of every setting
+    that matters: paper, official code, darling default, how to change it.
 
     Raw reward-model scores can be negative, and multiplying a negative quality by a larger
     diversity punishes the more diverse rollout. The official runs multiplied the raw score anyway
