@@ -4,7 +4,7 @@ pass@k and maj@k curves (k = 1..128) with the DARLING paper's math evaluation pr
 ``eval_pass_k_custom_model_parallel.sh`` and ``math_eval_parallel.py`` of facebookresearch/darling):
 
 - benchmarks: AIME25, HMMT25 (February), Brumo25 with 256 samples a problem and OlympiadBench
-  (the 675 English open-ended text-only competition problems) with 128;
+  (English, open-ended, text-only competition maths; the official file holds 675 problems) with 128;
 - sampling: temperature 0.6, top-p 0.95, top-k 20, up to 8,192 new tokens, stop words ``</s>``,
   ``<|im_end|>`` and ``<|endoftext|>``;
 - prompt: the official ``qwen-boxed`` ChatML text (system prompt "You are a helpful assistant.",
