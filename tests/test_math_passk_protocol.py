@@ -184,3 +184,13 @@ def test_top_k_one_samples_the_greedy_completion(tiny_policy):
         ["Hi"], 4, seed=3
     )
     assert samples == [expected] * 4
+
+
+def test_a_stop_word_that_is_one_special_token_ends_generation_like_eos(tiny_policy):
+    """ChatML's <|im_end|> is one special token: decoding drops it, so generation must stop on its id."""
+    model, tokenizer = tiny_policy
+    pad_id = tokenizer.convert_tokens_to_ids("<|pad|>")
+    settings = SamplingSettings(stop=("<|pad|>", "###"))
+    stopping = TransformersGenerator(model, tokenizer, settings=settings, device="cpu")._stopping()
+    assert stopping["eos_token_id"] == [model.generation_config.eos_token_id, pad_id]
+    assert stopping["stop_strings"] == ["###"]

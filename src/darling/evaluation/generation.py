@@ -190,7 +190,7 @@ class TransformersGenerator:
         ids = [vocab[word] for word in stop if word in vocab]
         eos = self.model.generation_config.eos_token_id
         eos = [] if eos is None else [eos] if isinstance(eos, int) else list(eos)
-        kwargs: dict[str, Any] = {"eos_token_id": list(dict.fromkeys([*eos, *ids]))}
+        kwargs: dict[str, Any] = {"eos_token_id": list(dict.fromkeys([*eos, *ids]))} if ids else {}
         strings = [word for word in stop if word not in vocab]
         if strings:
             kwargs.update(stop_strings=strings, tokenizer=self.tokenizer)
