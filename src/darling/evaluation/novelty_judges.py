@@ -197,13 +197,16 @@ class SetLevelPartitioner:
 
     def config(self) -> dict[str, Any]:
         """What shapes a partition (part of each row's cache key), in upstream's fields."""
-        return {
+        config = {
             "stage": "partition",
             "version": METRIC_VERSION,
             "alg": "llm",
             "judge_model": self.judge.model,
             "seed": self.seed,
         }
+        if self.lenient:  # only when on, so default keys stay upstream's; turning it on re-judges
+            config["lenient"] = True
+        return config
 
     def partition(self, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         """The partition fields of each row (``partition``, ``distinct``; ``unscored`` when it failed).
