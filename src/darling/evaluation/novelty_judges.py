@@ -31,8 +31,6 @@ from darling.evaluation.novelty_v11 import (
     unscored_fields,
     utility_fields,
 )
-from darling.serving.llm_judge import CHAT_PATH
-from darling.serving.pool import ServedJudgeError, ServerPool
 
 _GROUPS_SCHEMA = {
     "type": "object",
@@ -57,18 +55,18 @@ class ChatAnswer:
     refused: bool
 
 
-class _KeyedPool(ServerPool):
-    """A :class:`ServerPool` whose requests carry ``Authorization: Bearer <key>`` (a provider's API)."""
+def _keyed_pool(urls: Sequence[str] | str, api_key: str | None, **options: Any) -> Any:
+    """A :class:`~darling.serving.ServerPool` whose requests carry ``Authorization: Bearer <key>``."""
+    from darling.serving.pool import ServerPool  # on first use: darling.evaluation imports quickly
 
-    def __init__(self, urls: Sequence[str] | str, api_key: str | None, **options: Any) -> None:
-        self.api_key = api_key
-        super().__init__(urls, **options)
+    class KeyedPool(ServerPool):
+        def _session_options(self) -> dict[str, Any]:
+            session = super()._session_options()
+            if api_key:
+                session["headers"] = {"Authorization": f"Bearer {api_key}"}
+            return session
 
-    def _session_options(self) -> dict[str, Any]:
-        options = super()._session_options()
-        if self.api_key:
-            options["headers"] = {"Authorization": f"Bearer {self.api_key}"}
-        return options
+    return KeyedPool(urls, **options)
 
 
 class ChatEndpoint:
@@ -108,7 +106,7 @@ class ChatEndpoint:
         self.max_tokens = max_tokens
         self.temperature = temperature
         self.structured = structured
-        self.pool = _KeyedPool(
+        self.pool = _keyed_pool(
             urls, api_key, max_in_flight=max_in_flight, timeout=timeout, retries=retries,
             not_found_hint="Point the judge at an OpenAI-compatible chat server (vllm serve MODEL, or a provider's API).",
         )  # fmt: skip
@@ -131,9 +129,14 @@ class ChatEndpoint:
 
     def complete(self, payloads: Sequence[dict[str, Any]]) -> list[ChatAnswer]:
         """The answer to each payload, in input order."""
+        from darling.serving.llm_judge import CHAT_PATH
+
         return self.pool.post(CHAT_PATH, list(payloads), self._parse)
 
     def _parse(self, answer: Any, url: str, payload: dict[str, Any]) -> ChatAnswer:
+        from darling.serving.llm_judge import CHAT_PATH
+        from darling.serving.pool import ServedJudgeError
+
         try:
             choice = answer["choices"][0]
             message = choice["message"]
