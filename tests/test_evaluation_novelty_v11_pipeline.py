@@ -13,12 +13,13 @@ import re
 
 import pytest
 
+from conftest import NOVELTYBENCH, requires_shared_data
 from darling.cli import main
-from darling.evaluation.io import read_jsonl
+from darling.evaluation.io import get_list_field, read_jsonl
 from darling.evaluation.novelty_judges import ChatAnswer, ChatEndpoint, HeadScorer, SetLevelPartitioner
 from darling.evaluation.novelty_prompts import load_judge_prompts
 from darling.evaluation.novelty_v11 import shuffled_order, summarize
-from darling.evaluation.novelty_v11_run import run_stage
+from darling.evaluation.novelty_v11_run import run_stage, run_v11
 from darling.evaluation.runner import EvaluationConfig, run_evaluation
 from darling.evaluation.submission import push_results, write_submission
 from darling.serving.standin import StandInServer
@@ -334,3 +335,54 @@ def test_v11_settings_are_checked_before_anything_runs(tmp_path, dataset, checko
     with pytest.raises(FileNotFoundError, match="judge prompts were not found"):
         run_evaluation(config, generator=FixedGenerator())
     assert not (tmp_path / "o" / "samples.jsonl").exists()  # failed before sampling
+
+
+@requires_shared_data
+@pytest.mark.shared_data
+@pytest.mark.parametrize("model", ["gemma-2-2b-it", "Llama-3.1-8B-Instruct"])
+def test_replaying_upstreams_partitions_and_scores_reproduces_its_summary(tmp_path, checkout, model):
+    # NoveltyBench's released evaluation of `model` (100 curated prompts): a stand-in judge answers
+    # with upstream's own partition and head scores, so the whole v1.1 path (set-level answers,
+    # null repeats, files, summary) must land on the means of upstream's summary.json.
+    records = read_jsonl(NOVELTYBENCH / "generations" / f"curated_{model}.jsonl")
+    reported = json.loads((NOVELTYBENCH / "generations" / f"curated_{model}.summary.json").read_text())
+    by_prompt = {}
+    for r in records:
+        gens = get_list_field(r, "generations", r["id"])
+        by_prompt[r["prompt"]] = (
+            gens,
+            get_list_field(r, "partition", r["id"]),
+            get_list_field(r, "generation_scores", r["id"]),
+        )
+
+    def replay(messages):
+        user = messages[1]["content"]
+        prompt = re.search(r"<prompt>\n(.*?)\n</prompt>", user, re.S).group(1)
+        gens, labels, scores = by_prompt[prompt]
+        if messages[0]["content"] == PARTITION_SYSTEM:
+            shown = re.findall(r'<response index="(\d+)">\n(.*?)\n</response>(?=\n\n<response|$)', user, re.S)
+            groups: dict[int, list[int]] = {}
+            for index, text in shown:
+                groups.setdefault(labels[gens.index(text)], []).append(int(index))
+            return json.dumps({"groups": list(groups.values())})
+        text = re.search(r"<response>\n(.*)\n</response>$", user, re.S).group(1)
+        return json.dumps({"score": scores[gens.index(text)]})
+
+    eval_dir = tmp_path / "nb-curated"
+    eval_dir.mkdir()
+    (eval_dir / "generations.jsonl").write_text(
+        "".join(
+            json.dumps({"id": r["id"], "prompt": r["prompt"], "generations": by_prompt[r["prompt"]][0]})
+            + "\n"
+            for r in records
+        )
+    )
+    prompts = load_judge_prompts(checkout)
+    with StandInServer(chat=replay, model_name="replay") as server:
+        judge = ChatEndpoint(server.url, "replay")
+        summary = run_v11(
+            eval_dir, SetLevelPartitioner(judge, prompts), HeadScorer(judge, prompts), progress=False
+        )
+    assert summary["mean_distinct"] == pytest.approx(reported["mean_distinct"], abs=1e-12)
+    assert summary["mean_utility"] == pytest.approx(reported["mean_utility"], abs=1e-12)
+    assert "unscored" not in summary
