@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import os
 import re
 
 import pytest
@@ -386,3 +387,39 @@ def test_replaying_upstreams_partitions_and_scores_reproduces_its_summary(tmp_pa
     assert summary["mean_distinct"] == pytest.approx(reported["mean_distinct"], abs=1e-12)
     assert summary["mean_utility"] == pytest.approx(reported["mean_utility"], abs=1e-12)
     assert "unscored" not in summary
+
+
+@pytest.mark.skipif(
+    not (os.environ.get("DARLING_V11_JUDGE") and os.environ.get("NOVELTYBENCH_HOME")),
+    reason="needs a real judge: DARLING_V11_JUDGE='llm:MODEL@http://host:port' (e.g. `vllm serve Qwen/Qwen3-8B`) "
+    "and NOVELTYBENCH_HOME (a NoveltyBench checkout, for the judge prompts)",
+)
+def test_one_prompt_through_a_real_chat_server(tmp_path):
+    from darling.evaluation.novelty_v11_eval import parse_endpoint
+
+    eval_dir = tmp_path / "nb-curated"
+    eval_dir.mkdir()
+    generations = [
+        "Red.",
+        "Blue.",
+        "Crimson red.",
+        "Red.",
+        "Green, like grass.",
+        "Blue.",
+        "Scarlet.",
+        "Red!",
+        "Teal.",
+        "Navy blue.",
+    ]
+    row = {"id": "colour", "prompt": "Name a colour.", "generations": generations}
+    (eval_dir / "generations.jsonl").write_text(json.dumps(row) + "\n")
+    judge = parse_endpoint(os.environ["DARLING_V11_JUDGE"])
+    prompts = load_judge_prompts()
+    summary = run_v11(
+        eval_dir, SetLevelPartitioner(judge, prompts), HeadScorer(judge, prompts), progress=False
+    )
+    scored = read_jsonl(eval_dir / "v1.1/scores.jsonl")[0]
+    assert "unscored" not in scored, scored.get("judge_error")
+    assert scored["partition"][0] == scored["partition"][3]  # identical texts, settled before the judge
+    assert all(1 <= s <= 10 for s in scored["partition_scores"])
+    assert summary["mean_distinct"] == len(scored["partition_scores"])
