@@ -423,3 +423,30 @@ def test_one_prompt_through_a_real_chat_server(tmp_path):
     assert scored["partition"][0] == scored["partition"][3]  # identical texts, settled before the judge
     assert all(1 <= s <= 10 for s in scored["partition_scores"])
     assert summary["mean_distinct"] == len(scored["partition_scores"])
+
+
+def test_the_v11_example_runs_both_splits_and_writes_the_submission(tmp_path):
+    import importlib.util
+    import sys
+
+    from conftest import REPO_ROOT
+
+    spec = importlib.util.spec_from_file_location(
+        "example_noveltybench_v11", REPO_ROOT / "examples/noveltybench_v11.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    assert next(
+        line.strip() for line in module.__doc__.splitlines() if line.strip().startswith("python ")
+    ).startswith("python examples/noveltybench_v11.py")
+    summaries = module.main(
+        ["--smoke", "--run_dir", str(tmp_path / "run"), "--submission_dir", str(tmp_path / "sub")]
+    )
+    assert set(summaries) == {"nb-curated", "nb-wildchat"}
+    for folder, summary in summaries.items():
+        rows = read_jsonl(tmp_path / "run" / folder / "v1.1/scores.jsonl")
+        assert len(rows) == 3 and summary == summarize(rows)
+        assert summarize(read_jsonl(tmp_path / "sub" / folder / "v1.1/scores.jsonl")) == summary
+    assert (tmp_path / "sub/nb-curated/generations.jsonl").is_file()
+    assert not (tmp_path / "sub/nb-wildchat/generations.jsonl").exists()  # upstream commits curated text only
