@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import json
 
-from darling.cli._common import JUDGE_HELP, add_protocol_arguments, float_list, int_list, new_parser
+from darling.cli._common import (
+    JUDGE_HELP,
+    add_protocol_arguments,
+    add_v11_arguments,
+    float_list,
+    int_list,
+    new_parser,
+)
 from darling.evaluation.generation import BACKENDS
 from darling.evaluation.majority import DEFAULT_RESAMPLES
 from darling.evaluation.runner import SAMPLES_FILE, SUMMARY_FILE, TASKS, EvaluationConfig, run_evaluation
@@ -19,6 +26,11 @@ EXAMPLES = """\
   darling evaluate --model my-run/checkpoint-500 --dataset prompts_curated.jsonl --task open --num-samples 10 \\
       --judge classifier:yimingzhang/deberta-v3-large-generation-similarity --mode greedy --protocol darling \\
       --reward-model Skywork/Skywork-Reward-Gemma-2-27B-v0.2 --output-dir runs/novelty
+  # NoveltyBench metric v1.1 (the leaderboard's): upstream's prompts from the Hub, an LLM judge on any
+  # OpenAI-compatible server, judge prompts read from a NoveltyBench checkout; writes <dir>/v1.1/
+  darling evaluate --model my-run/checkpoint-500 --dataset yimingzhang/novelty-bench --split curated \
+      --protocol v1.1 --judge 'llm:Qwen/Qwen3-32B@http://judge-node:8000' --judge-prompts ~/novelty-bench \
+      --backend vllm --output-dir runs/my-model/nb-curated
   # an interrupted run continues where it stopped: run the same command again"""
 
 
@@ -79,6 +91,7 @@ def add_parser(subparsers) -> None:
     )
     parser.add_argument("--threshold", type=float, default=None, help="override the judge's threshold")
     add_protocol_arguments(parser)
+    add_v11_arguments(parser)
     parser.add_argument(
         "--mode",
         dest="partition_mode",
@@ -118,7 +131,10 @@ def add_parser(subparsers) -> None:
         help="stop words: a completion ends before the first",
     )
     parser.add_argument(
-        "--max-new-tokens", type=int, default=512, help="completion token limit (default: 512)"
+        "--max-new-tokens",
+        type=int,
+        default=None,
+        help="completion token limit (default: 512; 2048 under --protocol v1.1, as upstream)",
     )
     parser.add_argument("--seed", type=int, default=0, help="sampling seed (default: 0)")
     parser.add_argument(

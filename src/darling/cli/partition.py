@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from darling.cli._common import JUDGE_HELP, add_protocol_arguments, new_parser
+from darling.cli._common import JUDGE_HELP, add_protocol_arguments, add_v11_arguments, new_parser
 from darling.evaluation.io import atomic_output, check_file, get_list_field, iter_jsonl
 from darling.evaluation.judge_spec import load_judge
 from darling.evaluation.novelty import check_patience, check_protocol, noveltybench_metrics
@@ -24,6 +24,10 @@ EXAMPLES = """\
   # the DARLING paper's NoveltyBench fork: 512 tokens a text, greedy, utility = heads' scores / k, quality
   darling partition generations.jsonl --judge classifier:yimingzhang/deberta-v3-large-generation-similarity \\
       --protocol darling --scores-field scores --output partitions.jsonl
+  # NoveltyBench metric v1.1's set-level partition: one call a prompt to an LLM judge on an
+  # OpenAI-compatible server (records need `id` and `prompt`); resumable, reruns judge only changed rows
+  darling partition generations.jsonl --protocol v1.1 --judge 'llm:Qwen/Qwen3-32B@http://judge-node:8000' \
+      --judge-prompts ~/novelty-bench --output v1.1/partitions.jsonl
   # cosine similarity of sentence embeddings above 0.85
   darling partition rollouts.jsonl --field completions --judge embedding:sentence-transformers/all-MiniLM-L6-v2 \\
       --threshold 0.85 --output partitions.jsonl"""
@@ -65,6 +69,7 @@ def add_parser(subparsers) -> None:
         help="a field of per-generation quality scores; adds NoveltyBench `utility`",
     )
     add_protocol_arguments(parser)
+    add_v11_arguments(parser, score_judge=False)
     parser.add_argument(
         "--short-text-rule",
         choices=("overlap", "exact", "off"),
@@ -94,8 +99,59 @@ def _scores(values: list, where: str, args) -> list[float]:
     return values
 
 
+def run_v11(args, path: Path) -> int:
+    """``--protocol v1.1``: the set-level LLM partition of each record, written resumably."""
+    from darling.evaluation.novelty_judges import SetLevelPartitioner
+    from darling.evaluation.novelty_prompts import load_judge_prompts
+    from darling.evaluation.novelty_v11_eval import parse_endpoint
+    from darling.evaluation.novelty_v11_run import run_stage
+
+    for flag, value in (("--mode", args.mode), ("--threshold", args.threshold), ("--scores-field", args.scores_field),
+                        ("--short-text-rule", args.short_text_rule), ("--max-tokens-per-text", args.max_tokens_per_text)):  # fmt: skip
+        if value is not None:
+            raise ValueError(
+                f"{flag} is a v1.0 setting; metric v1.1 partitions with one LLM call a prompt (drop it)."
+            )
+    rows = []
+    for number, record in iter_jsonl(path):
+        where = f"{path}:{number}"
+        texts = _texts(get_list_field(record, args.field, where), where, args)
+        if not isinstance(record.get("prompt"), str):
+            raise ValueError(
+                f"{where}: metric v1.1 judges read each record's text `prompt`; this one has none."
+            )
+        rows.append({**record, "id": str(record.get("id", number)), "generations": texts})
+    if not rows:
+        raise ValueError(f"{path} has no records.")
+    partitioner = SetLevelPartitioner(
+        parse_endpoint(args.judge), load_judge_prompts(args.judge_prompts), seed=args.judge_seed,
+        lenient=args.lenient_partition,
+    )  # fmt: skip
+    out = run_stage(rows, args.output, "partition_key", partitioner.config(), partitioner.partition,
+                    chunk_size=args.chunk_size)  # fmt: skip
+    done = [row for row in out if row.get("partition") is not None]
+    summary = {
+        "groups": len(out),
+        "mean_distinct": sum(row["distinct"] for row in done) / len(done) if done else None,
+        "unscored": len(out) - len(done),
+        "judge": args.judge,
+        "protocol": "v1.1",
+        "output": str(args.output),
+    }
+    print(json.dumps(summary), file=sys.stdout)
+    return 0
+
+
 def run(args) -> int:
     path = check_file(args.file)
+    if args.protocol == "v1.1":
+        if args.chunk_size < 1:
+            raise ValueError(f"--chunk-size must be >= 1, got {args.chunk_size}.")
+        return run_v11(args, path)
+    if (args.judge_prompts, args.judge_seed, args.lenient_partition) != (None, None, False):
+        raise ValueError(
+            "--judge-prompts, --judge-seed and --lenient-partition are metric v1.1 settings: add --protocol v1.1."
+        )
     if args.chunk_size < 1:
         raise ValueError(f"--chunk-size must be >= 1, got {args.chunk_size}.")
     records, groups, scores = [], [], []

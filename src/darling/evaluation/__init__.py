@@ -1,4 +1,4 @@
-"""Evaluation: pass@k, maj@k, NoveltyBench metrics (two protocols), cheap diversity measures and the runner."""
+"""Evaluation: pass@k, maj@k, NoveltyBench metrics (v1.0 under two protocols, and metric v1.1), cheap diversity measures and the runner."""
 
 from darling._lazy import lazy_exports
 
@@ -32,6 +32,13 @@ _EXPORTS = {
         ["count_correct", "mean_pass_at_k", "pass_at_k", "pass_at_k_per_problem"], "darling.evaluation.passk"
     ),
     **dict.fromkeys(["EvaluationConfig", "run_evaluation"], "darling.evaluation.runner"),
+    # NoveltyBench metric v1.1
+    **dict.fromkeys(
+        ["ChatEndpoint", "HeadScorer", "SetLevelPartitioner"], "darling.evaluation.novelty_judges"
+    ),
+    **dict.fromkeys(["load_judge_prompts"], "darling.evaluation.novelty_prompts"),
+    **dict.fromkeys(["run_v11", "summarize_dir"], "darling.evaluation.novelty_v11_run"),
+    **dict.fromkeys(["push_results", "write_submission"], "darling.evaluation.submission"),
 }
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
@@ -62,8 +69,11 @@ __all__ = [
     "JUDGE_SPECS",
     "NOVELTYBENCH_PROTOCOLS",
     "PROTOCOL_MAX_TOKENS_PER_TEXT",
+    "ChatEndpoint",
     "EvaluationConfig",
+    "HeadScorer",
     "JsonlError",
+    "SetLevelPartitioner",
     "answer_classes",
     "check_protocol",
     "count_correct",
@@ -74,6 +84,7 @@ __all__ = [
     "embedding_diversity",
     "extract_answer",
     "load_judge",
+    "load_judge_prompts",
     "load_metric",
     "maj_at_k",
     "majority_vote",
@@ -83,10 +94,14 @@ __all__ = [
     "noveltybench_summary",
     "pass_at_k",
     "pass_at_k_per_problem",
+    "push_results",
     "quality",
     "read_jsonl",
     "run_evaluation",
+    "run_v11",
     "self_bleu",
+    "summarize_dir",
     "utility",
     "whitespace_tokenize",
+    "write_submission",
 ]

@@ -39,7 +39,9 @@ def check_protocol(protocol: str) -> str:
         raise ValueError(
             f"Unknown NoveltyBench protocol {protocol!r}; choose one of: 'upstream' (NoveltyBench: "
             "128 tokens a text, patience-weighted utility) or 'darling' (the DARLING paper's fork: "
-            "512 tokens a text, utility = class heads' scores / k, plus mean quality)."
+            "512 tokens a text, utility = class heads' scores / k, plus mean quality). NoveltyBench's "
+            "metric v1.1 (LLM judges) is `--protocol v1.1` of darling evaluate / darling partition "
+            "(darling.evaluation.novelty_v11)."
         )
     return protocol
 

@@ -26,6 +26,8 @@ from darling.evaluation.io import append_jsonl
 from darling.evaluation.judge_spec import load_judge
 from darling.evaluation.majority import DEFAULT_RESAMPLES, extract_answer
 from darling.evaluation.novelty import check_patience
+from darling.evaluation.novelty_v11 import DEFAULT_MAX_NEW_TOKENS as V11_MAX_NEW_TOKENS
+from darling.evaluation.novelty_v11 import PROTOCOL as V11_PROTOCOL
 from darling.evaluation.plots import plot_distinct_histogram, plot_pass_at_k
 from darling.evaluation.records import make_record, summarize
 from darling.evaluation.resume import check_run_config, read_records, write_run_config
@@ -68,10 +70,20 @@ class EvaluationConfig:
             ``"{prompt} Put your final answer within \\boxed{}."``); the prompt as is when ``None``.
         judge: Judge spec for partitioning (see :func:`~darling.evaluation.load_judge`), or ``"none"``.
         threshold: Overrides the judge's threshold.
-        protocol: NoveltyBench protocol of ``utility``: ``"upstream"`` (NoveltyBench, patience-weighted)
-            or ``"darling"`` (the DARLING paper's fork: class heads' scores / k, plus ``quality``).
-            Given, it also sets a ``classifier:`` judge's per-text token limit (128 / 512); ``None``
-            scores as ``"upstream"`` and leaves the judge's limit alone.
+        protocol: NoveltyBench protocol: ``"upstream"`` (NoveltyBench metric v1.0, patience-weighted),
+            ``"darling"`` (the DARLING paper's fork: class heads' scores / k, plus ``quality``), or
+            ``"v1.1"`` (NoveltyBench metric v1.1: set-level LLM partition and LLM utility, written
+            in upstream's folder layout; ``judge`` is then ``llm:MODEL@URL...``, see
+            :func:`~darling.evaluation.novelty_v11_eval.parse_endpoint`, and ``"none"`` stops after
+            ``generations.jsonl``). ``"upstream"``/``"darling"`` also set a ``classifier:`` judge's
+            per-text token limit (128 / 512); ``None`` scores as ``"upstream"`` and leaves the
+            judge's limit alone.
+        score_judge: v1.1 only: the utility judge (``llm:MODEL@URL...``; default: ``judge``).
+        judge_prompts: v1.1 only: a NoveltyBench checkout (or prompts JSON) the judges' prompts are
+            read from (default: ``$NOVELTYBENCH_HOME``, then an installed ``novelty-bench``).
+        judge_seed: v1.1 only: shuffle the order responses are shown to the partition judge.
+        lenient_partition: v1.1 only: fold a judge answer that is still not a partition after three
+            tries as upstream's last resort does, instead of leaving the prompt unscored.
         max_tokens_per_text: Tokens of each text a ``classifier:`` judge reads (wins over ``protocol``).
         partition_mode: ``"greedy"`` (NoveltyBench) or ``"all_pairs"`` (DARLING training).
         reward_model: Reward model path or hub id for open-ended prompts (scores = its raw logit).
@@ -84,7 +96,7 @@ class EvaluationConfig:
         top_p: Nucleus sampling mass.
         top_k: Sample among the ``top_k`` most likely tokens only (0: no top-k cut).
         stop: Stop words; a completion ends before the first of them.
-        max_new_tokens: Token limit of a completion.
+        max_new_tokens: Token limit of a completion (default: 2,048 under ``"v1.1"``, as upstream; else 512).
         seed: Base sampling seed.
         chat_template: ``"auto"``, ``"on"`` or ``"off"``: whether prompts go through the chat template.
         patience: ``"upstream"`` utility patience (default 0.8; not for ``"darling"``).
@@ -114,6 +126,10 @@ class EvaluationConfig:
     judge: str = "lexical"
     threshold: float | None = None
     protocol: str | None = None
+    score_judge: str | None = None
+    judge_prompts: str | None = None
+    judge_seed: int | None = None
+    lenient_partition: bool = False
     max_tokens_per_text: int | None = None
     partition_mode: str = "greedy"
     reward_model: str | None = None
@@ -125,7 +141,7 @@ class EvaluationConfig:
     top_p: float = 1.0
     top_k: int = 0
     stop: list[str] | None = None
-    max_new_tokens: int = 512
+    max_new_tokens: int | None = None
     seed: int = 0
     chat_template: str = "auto"
     patience: float | None = None
@@ -141,7 +157,20 @@ class EvaluationConfig:
         if self.backend not in BACKENDS:
             raise ValueError(f"Unknown backend {self.backend!r}; choose one of {', '.join(BACKENDS)}.")
         check_mode(self.partition_mode)
-        check_patience(self.patience, self.noveltybench_protocol)  # also checks the protocol
+        v11 = self.protocol == V11_PROTOCOL
+        if self.max_new_tokens is None:
+            self.max_new_tokens = V11_MAX_NEW_TOKENS if v11 else 512
+        check_patience(
+            self.patience, "upstream" if v11 else self.noveltybench_protocol
+        )  # checks the protocol
+        if v11 and self.judge.lower() != "none":
+            from darling.evaluation.novelty_v11_eval import check_v11_config
+
+            check_v11_config(self)
+        elif not v11 and (self.score_judge, self.judge_prompts, self.judge_seed) != (None, None, None):
+            raise ValueError(
+                "--score-judge, --judge-prompts and --judge-seed are metric v1.1 settings: add --protocol v1.1."
+            )
         if self.maj_resamples < 0:
             raise ValueError(
                 f"--maj-resamples must be >= 0 (0: the first k samples), got {self.maj_resamples}."
@@ -235,6 +264,19 @@ def _apply_template(template: str, item: EvalPrompt) -> EvalPrompt:
     return EvalPrompt(id=item.id, prompt=template.replace("{prompt}", item.prompt), answer=item.answer)
 
 
+def load_items(config: EvaluationConfig) -> list[EvalPrompt]:
+    """The run's prompts: the dataset's rows (the first ``limit``), inside ``prompt_template``."""
+    items = load_prompts(
+        config.dataset, config.split, config.prompt_field, config.answer_field, config.id_field,
+        need_answer=config.task == "math", config_name=config.dataset_config,
+    )  # fmt: skip
+    if config.limit is not None:
+        items = items[: config.limit]
+    if config.prompt_template is not None:
+        items = [_apply_template(config.prompt_template, item) for item in items]
+    return items
+
+
 def run_evaluation(
     config: EvaluationConfig, generator: Any = None, scorer: Any = None
 ) -> dict[str, Any] | None:
@@ -249,19 +291,23 @@ def run_evaluation(
     Returns:
         The summary, or ``None`` when ``stop_after`` stopped the run before every prompt was done.
     """
+    if config.protocol == V11_PROTOCOL:
+        from darling.evaluation.novelty_v11_eval import run_v11_evaluation
+
+        return run_v11_evaluation(config, generator=generator)
+    return sample_and_summarize(config, generator, scorer)
+
+
+def sample_and_summarize(
+    config: EvaluationConfig, generator: Any = None, scorer: Any = None
+) -> dict[str, Any] | None:
+    """:func:`run_evaluation`'s sampling, scoring and partitioning, whatever the protocol."""
     out = Path(config.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     samples_path = out / SAMPLES_FILE
     records = read_records(samples_path)
     check_run_config(out, config.fingerprint(), has_records=bool(records))
-    items = load_prompts(
-        config.dataset, config.split, config.prompt_field, config.answer_field, config.id_field,
-        need_answer=config.task == "math", config_name=config.dataset_config,
-    )  # fmt: skip
-    if config.limit is not None:
-        items = items[: config.limit]
-    if config.prompt_template is not None:
-        items = [_apply_template(config.prompt_template, item) for item in items]
+    items = load_items(config)
     per_call = max(1, config.batch_size // config.num_samples) if config.backend == "transformers" else 64
     # Batches are fixed by position; one with a missing record is sampled again whole, so its
     # prompts get the same company and seed as in an uninterrupted run.
