@@ -93,7 +93,7 @@ def _worker(out_dir: str) -> None:
 def test_two_processes_splitting_a_group_score_like_one_process(tmp_path):
     import torch
 
-    from darling.trainer import fuse_rewards
+    from darling.rewards.fusion import fuse_rewards
 
     env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     command = [

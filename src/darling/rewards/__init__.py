@@ -13,11 +13,13 @@ from darling.rewards.distributed import gather_rows, local_slice
 from darling.rewards.diversity import AsyncDiversityRewardFunction, DiversityRewardFunction
 from darling.rewards.math import MathAccuracyReward, verify_math_answer
 from darling.rewards.ngram import NGramDiversityReward, ngram_novelty
+from darling.rewards.settings import DiversitySettings
 
 __getattr__, __dir__ = lazy_exports(
     __name__,
     {
         "AtheneRewardModel": "darling.rewards.athene",
+        "DarlingReward": "darling.rewards.fused",
         "RewardModelReward": "darling.rewards.reward_model",
         "load_reward_model": "darling.rewards.reward_model",
     },
@@ -26,7 +28,9 @@ __getattr__, __dir__ = lazy_exports(
 __all__ = [
     "AsyncDiversityRewardFunction",
     "AtheneRewardModel",
+    "DarlingReward",
     "DiversityRewardFunction",
+    "DiversitySettings",
     "MathAccuracyReward",
     "NGramDiversityReward",
     "RewardModelReward",
