@@ -122,11 +122,15 @@ def test_advantages_equal_quality_times_diversity_minus_group_mean(policy, tmp_p
     # TRL's "reward" metric is the fused reward (TRL's one reward function); each quality function keeps its mean.
     assert trainer.reward_func_names == ["darling"]
     assert _logged(trainer, "reward") == pytest.approx(_logged(trainer, "darling/fused_reward_mean"))
-    assert _logged(trainer, "rewards/darling/mean") == pytest.approx(_logged(trainer, "darling/fused_reward_mean"))
+    assert _logged(trainer, "rewards/darling/mean") == pytest.approx(
+        _logged(trainer, "darling/fused_reward_mean")
+    )
     assert _logged(trainer, "darling/quality/length_quality_mean") == pytest.approx(
         [sum(values) / len(values) for _, values in quality.seen]
     )
-    assert _logged(trainer, "darling/mean_diversity") == pytest.approx(_logged(trainer, "darling/diversity_mean"))
+    assert _logged(trainer, "darling/mean_diversity") == pytest.approx(
+        _logged(trainer, "darling/diversity_mean")
+    )
     assert _logged(trainer, "darling/collapsed_groups") == [
         float(len(set(_length_classes(texts))) == 1) for texts, _ in quality.seen
     ]

@@ -47,7 +47,10 @@ def test_bf16_defaults_off_without_an_accelerator_but_explicit_value_wins(tmp_pa
         ({"fusion": "additive", "diversity_weight": "abc"}, "diversity_weight must be a finite number"),
         ({"fusion": "sum"}, "set fusion to one of multiplicative, additive"),
         ({"negative_quality": "ignore"}, "choose one of allow, shift, shift_if_negative, clip, error"),
-        ({"max_prompt_length": 0}, "`max_prompt_length` must be a positive int or None, got 0. It counts prompt tokens"),
+        (
+            {"max_prompt_length": 0},
+            "`max_prompt_length` must be a positive int or None, got 0. It counts prompt tokens",
+        ),
         ({"diversity_kwargs": "{threshold: 0.3}"}, "diversity_kwargs must be a JSON object"),
         ({"diversity_kwargs": [0.3]}, "diversity_kwargs must be a dict"),
         ({"multi_objective_aggregation": "normalize_then_sum"}, "sum_then_normalize"),
