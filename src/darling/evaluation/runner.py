@@ -29,7 +29,8 @@ from darling.evaluation.novelty import check_patience
 from darling.evaluation.plots import plot_distinct_histogram, plot_pass_at_k
 from darling.evaluation.records import make_record, summarize
 from darling.evaluation.resume import check_run_config, read_records, write_run_config
-from darling.partitioning import check_mode, partition_groups
+from darling.partitioning import partition_groups
+from darling.partitioning.algorithms import check_mode
 
 TASKS: tuple[str, ...] = ("math", "open")
 SAMPLES_FILE = "samples.jsonl"

@@ -53,7 +53,7 @@ class DiversityRewardFunction:
     Args:
         classifier: A :class:`~darling.PartitionClassifier`, or a local path or hub id to load one
             from. Give this or ``judge``.
-        judge: Anything :func:`darling.partitioning.as_judge` accepts (a judge, a callable
+        judge: Anything :func:`darling.partitioning.judges.as_judge` accepts (a judge, a callable
             ``(a, b) -> bool``, a ``SentenceTransformer``). Give this or ``classifier``.
         mode: ``"all_pairs"`` (union-find over all pairs, DARLING training) or ``"greedy"``
             (NoveltyBench).
