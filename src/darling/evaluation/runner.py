@@ -26,7 +26,7 @@ from darling.evaluation.io import append_jsonl
 from darling.evaluation.judge_spec import load_judge
 from darling.evaluation.majority import DEFAULT_RESAMPLES, extract_answer
 from darling.evaluation.novelty import check_patience
-from darling.evaluation.plots import plot_distinct_histogram, plot_pass_at_k
+from darling.evaluation.plots import check_plotting, plot_distinct_histogram, plot_pass_at_k
 from darling.evaluation.records import make_record, summarize
 from darling.evaluation.resume import check_run_config, read_records, write_run_config
 from darling.partitioning import partition_groups
@@ -138,6 +138,8 @@ class EvaluationConfig:
         if self.backend not in BACKENDS:
             raise ValueError(f"Unknown backend {self.backend!r}; choose one of {', '.join(BACKENDS)}.")
         check_mode(self.partition_mode)
+        if self.plots:
+            check_plotting()  # before hours of sampling, not after
         check_patience(self.patience, self.noveltybench_protocol)  # also checks the protocol
         if self.maj_resamples < 0:
             raise ValueError(
