@@ -38,7 +38,7 @@ def test_training_example_smoke_mode_trains_with_darling_rewards(script, tmp_pat
     if script == "train_creative.py":
         # Quality came from a tiny reward model saved in Athene-RM-8B's layout, detected as such.
         assert "Quality reward: RewardModelReward(" in output and "head='athene'" in output, output[-4000:]
-        assert output.count("'rewards/reward_model/mean'") == 2
+        assert output.count("'darling/quality/reward_model_mean'") == 2
 
 
 @pytest.mark.parametrize("script", ["train_math.py", "train_creative.py"])

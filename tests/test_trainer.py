@@ -439,3 +439,38 @@ def test_max_prompt_length_drops_long_prompts_with_the_trainers_own_tokenization
         dataset=Dataset.from_dict({"prompt": conversational}),
     )
     assert len(kept.train_dataset) == 4
+
+
+def test_a_ready_darling_reward_is_used_as_it_is_and_conflicting_config_settings_warn(policy, tmp_path):
+    from darling.rewards import DarlingReward
+
+    reward = DarlingReward(LengthQuality(), _diversity(length_class), negative_quality="shift")
+    with pytest.warns(UserWarning, match="keeps its own fusion='multiplicative'.*negative_quality='shift'"):
+        trainer = _trainer(policy, tmp_path, [reward], max_steps=1)
+    assert trainer.darling_reward is reward and reward.num_generations == 4
+    assert trainer.reward_func_names == ["darling"]
+    with pytest.raises(ValueError, match="pass it alone as reward_funcs=\\[darling_reward\\]"):
+        _trainer(policy, tmp_path, [reward, LengthQuality()])
+
+
+def test_evaluation_groups_num_generations_eval_rollouts_a_prompt(policy, tmp_path):
+    quality = LengthQuality()
+    trainer = _trainer(
+        policy,
+        tmp_path,
+        [quality, _diversity(length_class)],
+        max_steps=1,
+        num_generations_eval=2,
+        per_device_eval_batch_size=4,
+    )
+    metrics = trainer.evaluate(eval_dataset=Dataset.from_dict({"prompt": PROMPTS[:2]}))
+    # Two prompts x 2 rollouts, scored in groups of 2 (groups of 4 would mix the two prompts and fail).
+    texts, values = quality.seen[-1]
+    fused = []
+    for group, qualities in ((texts[:2], values[:2]), (texts[2:], values[2:])):
+        for text, q in zip(group, qualities):
+            size = sum(len(u) % 3 == len(text) % 3 for u in group)
+            fused.append(q * max((2 - size) / 1, FLOOR))
+    assert len(texts) == 4
+    assert metrics["eval_darling/fused_reward_mean"] == pytest.approx(sum(fused) / 4)
+    assert trainer.darling_reward.num_generations == 4  # back to the training group size

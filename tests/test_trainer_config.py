@@ -111,3 +111,34 @@ def test_yaml_with_an_invalid_combination_fails_while_parsing(tmp_path):
     recipe.write_text(f"output_dir: {tmp_path}\nuse_cpu: true\nfusion: additive\n")
     with pytest.raises(ValueError, match="needs diversity_weight"):
         TrlParser((DarlingConfig,)).parse_args_and_config(["--config", str(recipe)])
+
+
+def test_diversity_kwargs_are_typed_settings_checked_when_the_config_is_built(tmp_path):
+    from darling.rewards import DiversitySettings
+
+    config = _config(
+        tmp_path, diversity_kwargs={"floor": 0.2, "mode": "greedy", "model_kwargs": {"dtype": "auto"}}
+    )
+    settings = config.diversity_settings
+    assert isinstance(settings, DiversitySettings)
+    assert (settings.floor, settings.mode, settings.model_kwargs, settings.threshold) == (
+        0.2,
+        "greedy",
+        {"dtype": "auto"},
+        None,
+    )
+    # The config keeps the plain dict it was given, so it still serialises to JSON.
+    assert config.to_dict()["diversity_kwargs"] == {
+        "floor": 0.2,
+        "mode": "greedy",
+        "model_kwargs": {"dtype": "auto"},
+    }
+    assert _config(tmp_path).diversity_settings == DiversitySettings()
+    for bad, match in (
+        ({"floor": 2.0}, r"`floor` must be in \[0, 1\]"),
+        ({"batch_size": 0}, "`batch_size` must be a positive int"),
+        ({"short_text_rule": "fuzzy"}, "Unknown short_text_rule 'fuzzy'"),
+        ({"model_kwargs": "fp16"}, "`model_kwargs` must be a dict"),
+    ):
+        with pytest.raises((ValueError, TypeError), match=match):
+            _config(tmp_path, diversity_kwargs=bad)

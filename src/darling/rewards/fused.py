@@ -117,7 +117,10 @@ class DarlingReward:
             or ``"error"`` (see :func:`~darling.rewards.fusion.handle_negative_quality`).
         quality_weights: One weight per quality function (default 1.0 each).
         num_generations: Rollouts per prompt; sets the diversity reward's ``num_generations``
-            (left as it is when ``None``). Pass the trainer's ``num_generations`` when you can.
+            (left as it is when ``None``). Pass the trainer's ``num_generations`` when you can;
+            with plain TRL and a different ``num_generations_eval``, leave it ``None`` (groups are
+            then runs of equal prompts) or keep the two equal. ``DarlingGRPOTrainer`` sets it for
+            training and evaluation itself.
 
     Raises:
         TypeError: If a quality function is not a reward function, or ``diversity`` is not a

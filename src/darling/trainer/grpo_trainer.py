@@ -141,8 +141,23 @@ class DarlingGRPOTrainer(GRPOTrainer):
         if len(funcs) == 1 and isinstance(funcs[0], DarlingReward):
             self.darling_reward = funcs[0]
             self._warn_ignored(
-                args, ("diversity_classifier", "diversity_servers", "diversity_kwargs"), "DarlingReward"
+                args,
+                ("diversity_classifier", "diversity_servers", "diversity_kwargs", "reward_weights"),
+                "DarlingReward",
             )
+            reward = self.darling_reward
+            if (reward.fusion, reward.diversity_weight, reward.negative_quality) != (
+                args.fusion,
+                args.diversity_weight,
+                args.negative_quality,
+            ):
+                warnings.warn(
+                    f"The DarlingReward in reward_funcs keeps its own fusion={reward.fusion!r}, diversity_weight="
+                    f"{reward.diversity_weight!r} and negative_quality={reward.negative_quality!r}; the config's "
+                    f"({args.fusion!r}, {args.diversity_weight!r}, {args.negative_quality!r}) are ignored.",
+                    UserWarning,
+                    stacklevel=2,
+                )
         else:
             self.darling_reward = self._build_darling_reward(funcs, args)
         self.darling_reward.num_generations = args.num_generations
