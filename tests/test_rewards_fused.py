@@ -237,3 +237,30 @@ def test_name_and_repr_say_what_is_fused():
     reward = DarlingReward(length_quality, _diversity(), fusion="additive", diversity_weight=0.5)
     assert reward.__name__ == "darling"
     assert "quality=['length_quality']" in repr(reward) and "diversity_weight=0.5" in repr(reward)
+
+
+def test_async_quality_runs_while_the_diversity_judge_works():
+    import asyncio
+    import threading
+
+    judged = threading.Event()
+
+    def judge(a, b):
+        judged.set()
+        return a.split()[0] == b.split()[0]
+
+    class WaitsForTheJudge:
+        """Finishes only once the judge was called: it would time out if diversity ran after it."""
+
+        __name__ = "waits_for_the_judge"
+
+        async def __call__(self, prompts, completions, **kwargs):
+            for _ in range(500):
+                if judged.is_set():
+                    return [1.0] * len(completions)
+                await asyncio.sleep(0.01)
+            raise TimeoutError("the diversity judge was not called while this quality reward waited")
+
+    diversity = DiversityRewardFunction(judge=CallableJudge(judge, short_text_rule="off"), num_generations=2)
+    reward = DarlingReward(WaitsForTheJudge(), diversity)
+    assert reward(prompts=["p", "p"], completions=["a 0", "b 1"]) == [1.0, 1.0]

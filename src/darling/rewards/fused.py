@@ -50,19 +50,25 @@ def _check_quality_func(func: Any, index: int) -> Any:
     return func
 
 
-def _run_awaitables(awaitables: list[Any]) -> list[Any]:
-    """Awaits async quality rewards together, from a thread with or without a running event loop."""
+def _run_alongside(awaitables: list[Any], blocking: Callable[[], Any]) -> tuple[Any, list[Any]]:
+    """Runs ``blocking()`` in a worker thread while awaiting ``awaitables``; returns both results.
 
-    async def gather():
-        return await asyncio.gather(*awaitables)
+    Async quality rewards (an LLM judge, say) then make progress while the diversity reward waits on
+    its classifier or servers. Works from a thread with or without a running event loop.
+    """
+
+    async def together():
+        return await asyncio.gather(asyncio.to_thread(blocking), *awaitables)
 
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(gather())
+        first, *rest = asyncio.run(together())
+        return first, rest
     # Already inside an event loop (this thread cannot block on it): run them on a loop of their own.
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, gather()).result()
+        first, *rest = pool.submit(asyncio.run, together()).result()
+    return first, rest
 
 
 def _as_floats(output: Any, name: str, expected: int) -> list[float]:
@@ -104,7 +110,7 @@ class DarlingReward:
     Args:
         quality: One quality reward function or a list of them (TRL's protocol). A reward model
             goes in wrapped as :class:`~darling.rewards.RewardModelReward`. Async functions are
-            awaited together.
+            awaited together, while the diversity is scored in a worker thread.
         diversity: The diversity reward. Its ``num_generations`` defines the groups (``None``:
             runs of consecutive equal prompts).
         fusion: ``"multiplicative"`` (``quality * diversity``) or ``"additive"``
@@ -206,14 +212,26 @@ class DarlingReward:
         """The names of the quality reward functions, as TRL would name them."""
         return [_name_of(f) for f in self.quality_funcs]
 
-    def _quality_columns(self, call_kwargs: dict[str, Any], expected: int) -> torch.Tensor:
+    def _score(
+        self, call_kwargs: dict[str, Any], kwargs: dict[str, Any], expected: int
+    ) -> tuple[torch.Tensor, list[float], list[int | None]]:
+        """Quality columns ``(N, K)``, diversity scores and class ids of this process's rollouts."""
         outputs: list[Any] = [func(**call_kwargs) for func in self.quality_funcs]
         pending = [i for i, out in enumerate(outputs) if inspect.isawaitable(out)]
+
+        def diversity():
+            return self.diversity._score_local(
+                call_kwargs["prompts"], call_kwargs["completions"], call_kwargs["completion_ids"], kwargs
+            )
+
         if pending:
-            for i, out in zip(pending, _run_awaitables([outputs[i] for i in pending])):
+            (scores, labels), results = _run_alongside([outputs[i] for i in pending], diversity)
+            for i, out in zip(pending, results):
                 outputs[i] = out
+        else:
+            scores, labels = diversity()
         columns = [_as_floats(out, name, expected) for out, name in zip(outputs, self.quality_names)]
-        return torch.tensor(columns, dtype=torch.float32).T.reshape(expected, len(columns))
+        return torch.tensor(columns, dtype=torch.float32).T.reshape(expected, len(columns)), scores, labels
 
     def _prepared_quality(self, quality: torch.Tensor, prompts: Sequence[Any] | None) -> torch.Tensor:
         """Quality after the negative-quality mode, using whole groups (gathered) for the shift modes."""
@@ -280,9 +298,8 @@ class DarlingReward:
         )
         if log_extra is not None:
             call_kwargs["log_extra"] = log_extra
-        columns = self._quality_columns(call_kwargs, len(completions))
+        columns, scores, labels = self._score(call_kwargs, kwargs, len(completions))
         quality = weighted_quality(columns, torch.tensor(self.quality_weights))
-        scores, labels = self.diversity._score_local(prompts, completions, completion_ids, kwargs)
         diversity = torch.tensor(scores, dtype=torch.float32)
         self._warn_negative(quality)
         prepared = self._prepared_quality(quality, prompts)
