@@ -45,6 +45,16 @@ def load_judge(path: str | os.PathLike, **kwargs: Any):
     return PartitionClassifier.from_pretrained(path).as_judge(**kwargs)
 
 
+def write_results(path: str | os.PathLike, result: dict, markdown: str) -> None:
+    """Writes a run's numbers as JSON to ``path`` and their Markdown table beside it (``.md``), which the docs include."""
+    import json
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    path.with_suffix(".md").write_text(markdown.rstrip() + "\n", encoding="utf-8")
+
+
 def command_line(script: str, argv: list[str] | None = None) -> str:
     """``python benchmarks/<script> <arguments>``: the command a reader types to rerun a benchmark.
 

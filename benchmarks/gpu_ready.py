@@ -65,6 +65,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from bench_io import write_results
 from gpu_ready_models import CLASSIFIERS, BudgetExceeded, Run, release_memory
 from gpu_ready_parts import PARTS, goal_rows
 
@@ -273,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
 def _write(path: str | None, result: dict, run: Run) -> None:
     if path:
         result.update(part_seconds=run.part_seconds, errors=run.errors)
-        Path(path).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+        write_results(path, result, render_markdown(result))
 
 
 if __name__ == "__main__":

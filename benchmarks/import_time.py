@@ -10,7 +10,6 @@ loading the trainer, and with it torch, transformers and TRL.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -19,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench_io import command_line
+from bench_io import command_line, write_results
 
 HEAVY = ("torch", "transformers", "trl", "datasets", "sentence_transformers", "sklearn", "accelerate")
 COMMANDS = {
@@ -48,6 +47,23 @@ def wall_time(command: list[str], repeats: int) -> list[float]:
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=env)
         times.append(time.perf_counter() - start)
     return times
+
+
+def render_markdown(result: dict) -> str:
+    """The docs' table of a run's result."""
+    lines = [
+        "| command | median wall time | x the training stack |",
+        "|---|---|---|",
+        *(
+            f"| `{row['command']}` | {row['median_s']:.3f} s | {row['ratio_to_baseline']:.3f} |"
+            for row in result["rows"]
+        ),
+        "",
+        f"Heavy libraries loaded by `import darling`: {', '.join(result['heavy_modules_after_import_darling']) or 'none'}. "
+        f"Measured {result['date']} on {result['machine']} (load average {result['load_average']:.2f}), "
+        f"median of fresh interpreters: `{result['command']}`.",
+    ]
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -82,8 +98,7 @@ def main(argv: list[str] | None = None) -> dict:
         f"heavy modules loaded by `import darling`: {result['heavy_modules_after_import_darling'] or 'none'}"
     )
     if args.output is not None:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(json.dumps(result, indent=2) + "\n")
+        write_results(args.output, result, render_markdown(result))
     return result
 
 

@@ -19,7 +19,6 @@ ratio to in-process. The classifier is random-initialised from a small ModernBER
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import socket
@@ -29,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_io import GENERATIONS, load_generations
+from bench_io import GENERATIONS, load_generations, write_results
 
 SHAPE = {"hidden_size": 256, "num_hidden_layers": 4, "num_attention_heads": 4, "intermediate_size": 512}
 
@@ -127,6 +126,29 @@ def timed_partition(groups, judge, mode: str) -> tuple[float, list[list[int]], i
     return time.perf_counter() - start, [r.labels for r in results], sum(r.judged_pairs for r in results)
 
 
+def render_markdown(result: dict) -> str:
+    """The docs' table of a run's result."""
+    shape = result["classifier"]
+    lines = [
+        "| setup | seconds | x in-process | same partitions |",
+        "|---|---|---|---|",
+        *(
+            f"| {row['setup']} | {row['seconds']:.2f} | {row['ratio_to_in_process']:.2f} | "
+            f"{'yes' if row['same_partitions'] else 'NO'} |"
+            for row in result["rows"]
+        ),
+        "",
+        f"{result['groups']} NoveltyBench groups, {result['judged_pairs']:,} pairs judged ({result['mode']} "
+        f"partition), {result['pairs_per_request']} pairs a request; a random ModernBERT-shaped classifier "
+        f"(hidden size {shape['hidden_size']}, {shape['num_hidden_layers']} layers, {shape['max_tokens_per_text']} "
+        f"tokens a text). Client and HTTP overhead: **{result['client_overhead_us_per_pair']:.0f} µs a pair** "
+        "(the served judge against a server that answers without a model). "
+        f"Measured {result['date']} on {result['machine']} (load average {result['load_average']:.2f}): "
+        f"`{result['command']}`.",
+    ]
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -210,8 +232,7 @@ def main(argv: list[str] | None = None) -> dict:
         )
     print(f"client + HTTP overhead: {overhead_us:.0f} us a pair")
     if args.output is not None:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(json.dumps(result, indent=2) + "\n")
+        write_results(args.output, result, render_markdown(result))
     return result
 
 

@@ -9,12 +9,18 @@ responses up to 1,024 tokens. Athene-RM-8B is a Llama body with a value head rea
 ``RewardModelReward`` recognises that format from the checkpoint and scores it as the official code
 does. Its scores can be negative: the official runs multiplied the raw score by diversity, and
 ``--negative_quality`` (a DarlingConfig setting, left at its default here) decides what happens.
+The loss is the official one: dual-clip c = 3 (``delta``), a KL loss not multiplied by the policy
+ratio, and with ``--use_vllm`` no vLLM importance weights unless ``--vllm_importance_sampling_correction
+true`` asks for them (DarlingConfig's defaults).
 
 Other ways to run it:
 
     # a recipe file (any DarlingConfig / script field), CLI flags override it
     accelerate launch --config_file examples/accelerate_configs/ddp.yaml examples/train_creative.py \
         --config examples/recipes/creative_llama_8b.yaml
+    # generation with vLLM colocated on the training GPUs (no importance weights unless asked for)
+    accelerate launch --config_file examples/accelerate_configs/zero3.yaml examples/train_creative.py \
+        --use_vllm --vllm_mode colocate
     # offline smoke run on tiny local models, an Athene-format reward model included (CPU, seconds)
     python examples/train_creative.py --smoke
 """

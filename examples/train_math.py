@@ -5,14 +5,18 @@ diversity of the rollouts, judged by the released math partition classifier. Def
 official math recipe: Qwen3-4B-Base, 10k DeepScaleR problems, classifier
 ``dogtooth/qwen3-4b-emb-finetuned-step-70-hf`` at threshold 0.5, 256 prompts x 8 rollouts a
 generation batch optimised in 4 mini-batches, constant lr 1e-6, weight decay 0.01, temperature 1.0,
-beta 0, no std normalization of advantages, prompts over 1,024 tokens dropped.
+beta 0, no std normalization of advantages, prompts over 1,024 tokens dropped, dual-clip c = 3 for
+negative advantages (``delta``). Each problem is sent as a chat message (the tokenizer's chat template
+is applied, as in the official runs). With ``--use_vllm`` the loss carries no vLLM importance weights
+(the official trainer has none; DarlingConfig turns TRL's correction off): pass
+``--vllm_importance_sampling_correction true`` to ask for them.
 
 Other ways to run it:
 
     # a recipe file (any DarlingConfig / script field), CLI flags override it
     accelerate launch --config_file examples/accelerate_configs/ddp.yaml examples/train_math.py \
         --config examples/recipes/math_qwen3_4b.yaml
-    # generation with vLLM colocated on the training GPUs
+    # generation with vLLM colocated on the training GPUs (no importance weights unless asked for)
     accelerate launch --config_file examples/accelerate_configs/zero3.yaml examples/train_math.py \
         --use_vllm --vllm_mode colocate
     # offline smoke run on tiny local models (CPU, seconds)
@@ -114,8 +118,15 @@ def build_smoke_models(workdir: str):
 
 
 def to_prompts(dataset, problem_column: str):
-    """Appends the boxed-answer instruction to every problem (Qwen3-4B-Base is a base model: plain text)."""
-    return dataset.map(lambda row: {"prompt": f"{row[problem_column]}\n{INSTRUCTION}"})
+    """Makes every problem a one-turn conversation, with the boxed-answer instruction after the problem.
+
+    The official runs (verl's ``rl_dataset.py``) apply the tokenizer's chat template to every math prompt,
+    base model included; a conversational prompt makes TRL do the same, so rollouts start and stop as in
+    the paper.
+    """
+    return dataset.map(
+        lambda row: {"prompt": [{"role": "user", "content": f"{row[problem_column]}\n{INSTRUCTION}"}]}
+    )
 
 
 def main(argv: list[str] | None = None) -> DarlingGRPOTrainer:

@@ -22,6 +22,5 @@ def test_training_overhead_times_both_trainers_and_counts_the_judged_pairs(tmp_p
     for row, pairs in zip(rows, (1, 3)):  # n(n-1)/2 pairs a prompt, 2 prompts a step, short-text rule off
         assert 0 < row["judged_pairs"] <= 2 * pairs
         assert 0 < row["diversity_s"] < row["darling_step_s"]
-        assert row["ratio"] == row["darling_step_s"] / row["grpo_step_s"]
     text = report.read_text()
     assert "| group size | GRPO step (s) | DARLING step (s) |" in text and text.count("\n| ") == 3

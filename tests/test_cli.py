@@ -319,3 +319,20 @@ def test_train_classifier_smoke_run_removes_its_generated_inputs(tmp_path):
     before = set(glob.glob(pattern))
     assert main(["train-classifier", "--smoke", "--output_dir", str(tmp_path / "clf")]) == 0
     assert set(glob.glob(pattern)) == before
+
+
+def test_evaluate_passes_top_k_and_stop_words_to_the_run(tmp_path, monkeypatch):
+    import darling.cli.evaluate as evaluate_command
+
+    seen = []
+    monkeypatch.setattr(evaluate_command, "run_evaluation", lambda config: seen.append(config) or {})
+    args = ["evaluate", "--model", "m", "--dataset", "d.jsonl", "--output-dir", str(tmp_path)]
+    assert main([*args, "--top-k", "20", "--stop", "</s>", "<|im_end|>"]) == 0
+    assert (seen[0].top_k, seen[0].stop) == (20, ["</s>", "<|im_end|>"])
+    assert (seen[0].sampling().top_k, seen[0].sampling().stop) == (20, ("</s>", "<|im_end|>"))
+
+
+def test_evaluate_rejects_a_negative_top_k_naming_the_flag(tmp_path, capsys):
+    args = ["evaluate", "--model", "m", "--dataset", "d.jsonl", "--output-dir", str(tmp_path)]
+    assert main([*args, "--top-k", "-1"]) == 2
+    assert "--top-k" in capsys.readouterr().err

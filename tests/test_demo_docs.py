@@ -1,7 +1,6 @@
-"""The demo's recorded numbers: generated from committed results, and reproduced by a fresh run.
+"""The demo's recorded numbers: included from the files a run wrote, and reproduced by a fresh run.
 
-- The marked regions of docs/demo.md, docs/quickstart.md and README.md must be exactly what
-  utils/render_demo_docs.py renders from docs/assets/demo/*.json (a hand edit fails).
+- Every section a docs page includes from a recorded run's files exists there.
 - A fresh ``python -m darling.demo`` (what ``make demo`` runs) must print the recorded seed-0
   table, on the machine type and library versions the recording was made with (slow: ~2 min).
 - A shortened run is deterministic across processes (different hash seeds), and on the recording's
@@ -10,11 +9,9 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from darling.demo import results_page
 from darling.demo.run import machine_fingerprint
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,15 +38,8 @@ FINGERPRINT_KEYS = (
 )
 
 
-def _utils_module(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "utils" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-render = _utils_module("render_demo_docs")  # finds, checks and rewrites the regions
-regions = _utils_module("demo_regions")  # what each region says
+INCLUDE = re.compile(r'^--8<-- "(docs/assets/demo/[^":]+):([\w-]+)"$', re.MULTILINE)
+ASSETS = ROOT / "docs" / "assets" / "demo"
 
 
 def _fingerprint(env: dict) -> dict:
@@ -100,54 +91,36 @@ def _trajectory(results: dict) -> dict:
     }
 
 
-def test_docs_regions_are_what_the_committed_results_render():
-    stale = render.stale_regions()
-    assert not stale, "regenerate with `python utils/render_demo_docs.py`: " + ", ".join(stale)
-
-
-def test_docs_have_the_recorded_regions():
-    demo, quickstart, readme = ((ROOT / p).read_text() for p in render.DOCS)
-    for task in ("sums", "required_digit"):
-        for kind in ("recording", "table", "per-seed", "goals"):
-            assert f"<!-- demo:{kind}:{task} -->" in demo
-        assert (ROOT / render.ASSETS / f"{task}.json").is_file()
-        assert (ROOT / render.ASSETS / f"{task}.png").is_file()
-    assert "<!-- demo:seed0:sums -->" in quickstart
-    assert "<!-- demo:readme:sums -->" in readme
-
-
-def test_a_hand_edit_of_a_region_is_caught(tmp_path):
-    assets = (
-        str(p.relative_to(ROOT)) for p in (ROOT / render.ASSETS).iterdir() if p.suffix in (".json", ".txt")
-    )
-    for path in (*render.DOCS, *assets):
-        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(ROOT / path, tmp_path / path)
-    assert render.stale_regions(tmp_path) == []
-    quickstart = tmp_path / "docs" / "quickstart.md"
-    text = quickstart.read_text()
-    start = text.index("<!-- demo:seed0:sums -->")
-    edited = text[:start] + re.sub(r"\d\.\d{3}", "0.123", text[start:], count=1)
-    quickstart.write_text(edited)
-    assert render.stale_regions(tmp_path) == ["docs/quickstart.md: <!-- demo:seed0:sums -->"]
+def test_every_included_demo_section_exists_in_the_recorded_file():
+    includes = [
+        m
+        for page in ("docs/demo.md", "docs/quickstart.md")
+        for m in INCLUDE.findall((ROOT / page).read_text())
+    ]
+    assert len(includes) >= 18
+    for path, section in includes:
+        text = (ROOT / path).read_text()
+        assert f"<!-- --8<-- [start:{section}] -->" in text and f"<!-- --8<-- [end:{section}] -->" in text, (
+            f"{path} has no section {section!r}: rerun the demo (or python -m darling.demo.results_page)"
+        )
 
 
 def test_command_lists_only_non_default_flags():
     results = {
         "config": {"task": "required_digit", "seeds": 6, "seed": 0, "output_dir": "x", "progress": False}
     }
-    assert regions.command(results) == "python -m darling.demo --task required_digit --seeds 6"
+    assert results_page.command(results) == "python -m darling.demo --task required_digit --seeds 6"
     results["environment"] = {"env": {"ATEN_CPU_CAPABILITY": "avx2"}}
-    assert regions.command(results).startswith("ATEN_CPU_CAPABILITY=avx2 python -m darling.demo")
+    assert results_page.command(results).startswith("ATEN_CPU_CAPABILITY=avx2 python -m darling.demo")
 
 
 @pytest.mark.slow
 def test_make_demo_prints_the_recorded_seed0_table(tmp_path):
-    recorded = render.load("sums")
+    recorded = results_page.load_recorded(ASSETS / "sums.json")
     _skip_unless_same_machine(recorded)
     stdout = _run_demo([], tmp_path)
     printed = stdout[: stdout.index("Wrote ")].strip()
-    expected = regions.render_seed0(recorded).removeprefix("```text\n").split("\nWrote ")[0]
+    expected = results_page.render_seed0(recorded).removeprefix("```text\n").split("\nWrote ")[0]
     assert printed == expected
 
 
@@ -159,7 +132,10 @@ def test_short_run_is_deterministic_across_processes(tmp_path):
     a = json.loads((tmp_path / "a" / "results.json").read_text())
     b = json.loads((tmp_path / "b" / "results.json").read_text())
     assert _trajectory(a) == _trajectory(b)
-    assert (tmp_path / "a" / "results.md").read_text() == (tmp_path / "b" / "results.md").read_text()
+    page = (tmp_path / "a" / "results.md").read_text()
+    assert page == (tmp_path / "b" / "results.md").read_text()
+    for section in ("table", "train-table", "goals", "seed0", "seed0-numbers"):  # what the docs include
+        assert f"<!-- --8<-- [start:{section}] -->" in page
     reference = json.loads(SHORT_REFERENCE.read_text())
     assert reference["config"] == {**a["config"], "output_dir": reference["config"]["output_dir"]}
     _skip_unless_same_machine(reference)

@@ -116,3 +116,13 @@ def test_creative_prompts_are_first_english_user_turns_and_length_is_filtered_by
         ]
     )
     assert module.first_user_turns(wildchat)["prompt"] == [[{"role": "user", "content": "Write a poem."}]]
+
+
+def test_math_prompts_are_one_user_message_so_the_chat_template_applies():
+    from datasets import Dataset
+
+    module = _load_example("train_math")
+    prompts = module.to_prompts(
+        Dataset.from_dict({"problem": ["What is 2 + 3?"], "answer": ["5"]}), "problem"
+    )
+    assert prompts[0]["prompt"] == [{"role": "user", "content": f"What is 2 + 3?\n{module.INSTRUCTION}"}]

@@ -4,7 +4,8 @@ The official values come from facebookresearch/darling at c07a323: ``verl/wildch
 (chat: 64 prompts a batch, mini-batch default 256 prompts -> one update a batch, KL 0.001, prompts
 <= 512 tokens, responses 1,024) and ``verl/math_scripts/darling.batch`` (math: 256 prompts, mini-batches
 of 64 -> 4 updates, no KL, prompts <= 1,024 tokens, responses 8,192), with verl's actor defaults
-(constant lr 1e-6, weight decay 0.01, grad clip 1.0, clip ratio 0.2, token-mean loss, one PPO epoch).
+(constant lr 1e-6, weight decay 0.01, grad clip 1.0, clip ratio 0.2, dual-clip c = 3, token-mean loss, one PPO
+epoch, a KL loss not multiplied by the policy ratio, no importance weights between vLLM and the trainer).
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ COMMON = {
     "fusion": "multiplicative",
     "negative_quality": "allow",
     "temperature": 1.0,
+    "delta": 3.0,
+    "vllm_importance_sampling_correction": False,
+    "use_bias_correction_kl": False,
 }
 OFFICIAL = {
     "creative_llama_8b.yaml": {
@@ -95,6 +99,9 @@ def test_darling_defaults_are_the_official_optimiser_settings(tmp_path):
         "max_grad_norm",
         "epsilon",
         "loss_type",
+        "delta",
+        "vllm_importance_sampling_correction",
+        "use_bias_correction_kl",
     ):
         assert defaults[key] == COMMON[key], key
     for key in (

@@ -27,6 +27,25 @@ def test_paper_defaults(tmp_path):
     assert config.weight_decay == 0.01
     assert config.max_grad_norm == 1.0
     assert config.max_prompt_length is None
+    # The official actor's loss: dual-clip c = 3, KL not ratio-weighted, no vLLM importance weights.
+    assert config.delta == 3.0
+    assert config.use_bias_correction_kl is False
+    assert config.vllm_importance_sampling_correction is False
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["--use_vllm"], False),
+        (["--use_vllm", "--vllm_importance_sampling_correction", "true"], True),
+    ],
+)
+def test_use_vllm_keeps_importance_weights_off_unless_asked_for(tmp_path, argv, expected):
+    parser = TrlParser((ScriptArguments, DarlingConfig))
+    base = ["--output_dir", str(tmp_path), "--use_cpu", "true", "--report_to", "none"]
+    _, config = parser.parse_args_and_config([*base, *argv])
+    assert config.use_vllm is True
+    assert config.vllm_importance_sampling_correction is expected
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the CPU-only bf16 default")

@@ -11,10 +11,10 @@ from darling.evaluation.runner import SAMPLES_FILE, SUMMARY_FILE, TASKS, Evaluat
 from darling.partitioning import PARTITION_MODES
 
 EXAMPLES = """\
-  # pass@k on AIME25 with the paper's sampling settings (256 samples, temperature 0.6, top-p 0.95)
+  # pass@k on AIME25 with the paper's sampling settings (256 samples, temperature 0.6, top-p 0.95, top-k 20)
   darling evaluate --model Qwen/Qwen3-4B-Base --dataset math-ai/aime25 --task math --num-samples 256 \\
-      --k-list 1,2,4,8,16,32,64,128 --temperature 0.6 --top-p 0.95 --max-new-tokens 8192 \\
-      --backend vllm --output-dir runs/aime25
+      --k-list 1,2,4,8,16,32,64,128 --temperature 0.6 --top-p 0.95 --top-k 20 --max-new-tokens 8192 \\
+      --stop '</s>' '<|im_end|>' '<|endoftext|>' --backend vllm --output-dir runs/aime25
   # NoveltyBench as the DARLING paper scored it: 512 tokens a text, utility = class heads' scores / k
   darling evaluate --model my-run/checkpoint-500 --dataset prompts_curated.jsonl --task open --num-samples 10 \\
       --judge classifier:yimingzhang/deberta-v3-large-generation-similarity --mode greedy --protocol darling \\
@@ -104,6 +104,19 @@ def add_parser(subparsers) -> None:
     )
     parser.add_argument("--temperature", type=float, default=1.0, help="sampling temperature (default: 1.0)")
     parser.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling mass (default: 1.0)")
+    parser.add_argument(
+        "--top-k",
+        type=int,
+        default=0,
+        help="sample among the k most likely tokens (default: 0, no top-k cut)",
+    )
+    parser.add_argument(
+        "--stop",
+        nargs="+",
+        default=None,
+        metavar="WORD",
+        help="stop words: a completion ends before the first",
+    )
     parser.add_argument(
         "--max-new-tokens", type=int, default=512, help="completion token limit (default: 512)"
     )

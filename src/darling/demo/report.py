@@ -9,7 +9,12 @@ from pathlib import Path
 HEADLINE = ("accuracy", "distinct_correct", "coverage", "distinct")
 LABELS = {"base": "base (warm-up)", "grpo": "GRPO", "darling": "DARLING"}
 TITLES = {"sums": "digit sums", "required_digit": "digit sums with a required digit"}
-TABLE_NAME, JSON_NAME, PNG_NAME = "results.md", "results.json", "demo_passk.png"
+TABLE_NAME, RECORDING_NAME, JSON_NAME, PNG_NAME = (
+    "results.md",
+    "recording.md",
+    "results.json",
+    "demo_passk.png",
+)
 
 
 def _mean_std(values: list[float]) -> tuple[float, float]:
@@ -298,15 +303,20 @@ def plot(
 
 
 def write_report(results: dict, output_dir: str | Path) -> dict[str, Path]:
-    """Prints the table and writes ``results.md``, ``results.json`` and ``demo_passk.png``.
+    """Prints the table and writes ``results.md``, ``recording.md``, ``results.json`` and ``demo_passk.png``.
+
+    ``results.md`` and ``recording.md`` are the run's results page, in named sections that the docs
+    include (:mod:`darling.demo.results_page`).
 
     Args:
         results: The dict built by :func:`darling.demo.run.run_demo`.
         output_dir: Directory to write to (created if missing).
 
     Returns:
-        The paths written, by kind (``"table"``, ``"json"``, ``"png"``).
+        The paths written, by kind (``"table"``, ``"recording"``, ``"json"``, ``"png"``).
     """
+    from darling.demo.results_page import write_results_pages
+
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
     runs = results["runs"]
@@ -317,15 +327,18 @@ def write_report(results: dict, output_dir: str | Path) -> dict[str, Path]:
     results["goal"] = goal_check(summary, task)
     results["curves"] = summarize_curves(runs)
     console = console_summary(results)
-    paths = {"table": out / TABLE_NAME, "json": out / JSON_NAME, "png": out / PNG_NAME}
-    train_table = format_table(results["summary_train_targets"], len(runs))
-    train_header = f"RL training targets {results['task'].get('train_eval_targets', results['task'].get('train_targets'))}, same samples per target"
-    text = console + "\n\n" + train_header + "\n\n" + train_table + "\n"
-    if len(runs) > 1 and "grpo" in summary:
-        text += "\nPer seed, held-out targets\n\n" + format_per_seed(runs) + "\n"
-    paths["table"].write_text(text)
+    paths = {
+        "table": out / TABLE_NAME,
+        "recording": out / RECORDING_NAME,
+        "json": out / JSON_NAME,
+        "png": out / PNG_NAME,
+    }
+    write_results_pages(results, paths["table"], paths["recording"])
     paths["json"].write_text(json.dumps(results, indent=1, default=str) + "\n")
     plot(summary, paths["png"], len(runs), results["curves"], task)
     print("\n" + console)
-    print(f"Wrote {paths['table']}, {paths['json']} and {paths['png']} ({results['elapsed_s']:.0f} s).")
+    print(
+        f"Wrote {paths['table']}, {paths['recording']}, {paths['json']} and {paths['png']} "
+        f"({results['elapsed_s']:.0f} s)."
+    )
     return paths

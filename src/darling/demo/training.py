@@ -38,6 +38,9 @@ PINNED_SETTINGS: dict[str, object] = {
     "epsilon": 0.2,
     "epsilon_high": 0.2,
     "delta": None,
+    # No effect here (beta 0, no vLLM), pinned so both runs share them: DarlingConfig's defaults differ from TRL's.
+    "use_bias_correction_kl": False,
+    "vllm_importance_sampling_correction": False,
     "loss_type": "dapo",
     "importance_sampling_level": "token",
     "mask_truncated_completions": False,

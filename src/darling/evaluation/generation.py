@@ -11,7 +11,7 @@ BACKENDS: tuple[str, ...] = ("transformers", "vllm")
 
 @dataclass
 class SamplingSettings:
-    """How completions are sampled (the paper's math evaluation: temperature 0.6, top-p 0.95).
+    """How completions are sampled (the paper's math evaluation: temperature 0.6, top-p 0.95, top-k 20).
 
     Attributes:
         temperature: Sampling temperature (0 means greedy decoding).
@@ -19,15 +19,20 @@ class SamplingSettings:
         max_new_tokens: Token limit of a completion.
         seed: Base seed; each batch of prompts is seeded from it and the position of its first
             prompt, so a resumed run samples what an uninterrupted one would have.
+        top_k: Sample among the ``top_k`` most likely tokens only (0: no top-k cut).
+        stop: Stop words: a completion ends before the first of them (and generation stops there).
 
     Raises:
-        ValueError: For a negative temperature, a ``top_p`` outside (0, 1] or ``max_new_tokens`` < 1.
+        ValueError: For a negative temperature, a ``top_p`` outside (0, 1], ``max_new_tokens`` < 1,
+            a negative ``top_k`` or an empty stop word.
     """
 
     temperature: float = 1.0
     top_p: float = 1.0
     max_new_tokens: int = 512
     seed: int = 0
+    top_k: int = 0
+    stop: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         # The one home of these checks (EvaluationConfig builds a SamplingSettings); messages name the flags too.
@@ -39,6 +44,21 @@ class SamplingSettings:
             raise ValueError(f"`top_p` (--top-p) must be > 0 and <= 1 (1: no nucleus cut), got {self.top_p}.")
         if self.max_new_tokens < 1:
             raise ValueError(f"`max_new_tokens` (--max-new-tokens) must be >= 1, got {self.max_new_tokens}.")
+        if isinstance(self.top_k, bool) or not isinstance(self.top_k, int) or self.top_k < 0:
+            raise ValueError(
+                f"`top_k` (--top-k) must be a whole number >= 0 (0: no top-k cut), got {self.top_k!r}."
+            )
+        if isinstance(self.stop, str) or not all(isinstance(word, str) and word for word in self.stop):
+            raise ValueError(
+                f"`stop` (--stop) must be a list of non-empty stop words, e.g. ['<|im_end|>'], got {self.stop!r}."
+            )
+        self.stop = tuple(self.stop)
+
+
+def cut_at_stop_words(text: str, stop: Sequence[str]) -> str:
+    """``text`` up to the first occurrence of any stop word (all of it when none occurs)."""
+    end = min((index for index in (text.find(word) for word in stop) if index >= 0), default=len(text))
+    return text[:end]
 
 
 def format_prompts(tokenizer: Any, prompts: Sequence[Any], chat_template: str = "auto") -> list[str]:
@@ -140,9 +160,10 @@ class TransformersGenerator:
             "pad_token_id": self.tokenizer.pad_token_id,
         }
         if s.temperature > 0:
-            kwargs.update(do_sample=True, temperature=s.temperature, top_p=s.top_p, top_k=0)
+            kwargs.update(do_sample=True, temperature=s.temperature, top_p=s.top_p, top_k=s.top_k)
         else:
             kwargs.update(do_sample=False)
+        kwargs.update(self._stopping())
         outputs: list[str] = []
         for start in range(0, len(flat), self.batch_size):
             batch = self.tokenizer(
@@ -156,7 +177,24 @@ class TransformersGenerator:
             outputs.extend(
                 self.tokenizer.batch_decode(ids[:, batch["input_ids"].shape[1] :], skip_special_tokens=True)
             )
+        outputs = [cut_at_stop_words(text, s.stop) for text in outputs]
         return [outputs[i * num_samples : (i + 1) * num_samples] for i in range(len(prompts))]
+
+    def _stopping(self) -> dict[str, Any]:
+        """``generate`` arguments that end a sequence at a stop word: its token id, or a stop string."""
+        stop = self.settings.stop
+        if not stop:
+            return {}
+        vocab = self.tokenizer.get_vocab()
+        # A stop word that is one token (ChatML's <|im_end|>) ends like EOS; decoding may drop it as special.
+        ids = [vocab[word] for word in stop if word in vocab]
+        eos = self.model.generation_config.eos_token_id
+        eos = [] if eos is None else [eos] if isinstance(eos, int) else list(eos)
+        kwargs: dict[str, Any] = {"eos_token_id": list(dict.fromkeys([*eos, *ids]))} if ids else {}
+        strings = [word for word in stop if word not in vocab]
+        if strings:
+            kwargs.update(stop_strings=strings, tokenizer=self.tokenizer)
+        return kwargs
 
 
 class VLLMGenerator:
@@ -195,9 +233,12 @@ class VLLMGenerator:
             n=num_samples,
             temperature=s.temperature,
             top_p=s.top_p if s.temperature > 0 else 1.0,
+            top_k=s.top_k if s.top_k > 0 and s.temperature > 0 else -1,  # -1: vLLM's "no top-k cut"
             max_tokens=s.max_new_tokens,
             seed=s.seed if seed is None else seed,
+            stop=list(s.stop) or None,
         )
         texts = format_prompts(self.tokenizer, prompts, self.chat_template)
         results = self.llm.generate(texts, params, use_tqdm=False)
-        return [[out.text for out in result.outputs] for result in results]
+        # vLLM leaves the stop word out already; the cut also catches one it did not see (a special token).
+        return [[cut_at_stop_words(out.text, s.stop) for out in result.outputs] for result in results]

@@ -38,8 +38,8 @@ SUMMARY_FILE = "summary.json"
 # Settings that change the samples: a run may only resume with the same values.
 _FINGERPRINT = (
     "model", "dataset", "split", "task", "num_samples", "prompt_field", "answer_field", "id_field", "prompt_template",
-    "judge", "threshold", "partition_mode", "reward_model", "score_bins", "temperature", "top_p", "max_new_tokens",
-    "seed", "chat_template", "protocol", "max_tokens_per_text", "patience", "limit",
+    "judge", "threshold", "partition_mode", "reward_model", "score_bins", "temperature", "top_p", "top_k", "stop",
+    "max_new_tokens", "seed", "chat_template", "protocol", "max_tokens_per_text", "patience", "limit",
 )  # fmt: skip
 
 
@@ -83,6 +83,8 @@ class EvaluationConfig:
         batch_size: Sequences per ``generate`` call (and reward-model batch).
         temperature: Sampling temperature (0: greedy decoding).
         top_p: Nucleus sampling mass.
+        top_k: Sample among the ``top_k`` most likely tokens only (0: no top-k cut).
+        stop: Stop words; a completion ends before the first of them.
         max_new_tokens: Token limit of a completion.
         seed: Base sampling seed.
         chat_template: ``"auto"``, ``"on"`` or ``"off"``: whether prompts go through the chat template.
@@ -122,6 +124,8 @@ class EvaluationConfig:
     batch_size: int = 16
     temperature: float = 1.0
     top_p: float = 1.0
+    top_k: int = 0
+    stop: list[str] | None = None
     max_new_tokens: int = 512
     seed: int = 0
     chat_template: str = "auto"
@@ -155,7 +159,7 @@ class EvaluationConfig:
             raise ValueError(
                 f"--stop-after must be >= 1 (leave it out to run to the end), got {self.stop_after}."
             )
-        self.sampling()  # checks temperature, top_p and max_new_tokens
+        self.sampling()  # checks temperature, top_p, top_k, stop and max_new_tokens
         if self.prompt_template is not None and "{prompt}" not in self.prompt_template:
             raise ValueError(f"--prompt-template must contain {{prompt}}, got {self.prompt_template!r}.")
         if self.score_bins is not None and list(self.score_bins) != sorted(self.score_bins):
@@ -176,7 +180,9 @@ class EvaluationConfig:
 
     def sampling(self) -> SamplingSettings:
         """The sampling settings of this run (validated where they are defined)."""
-        return SamplingSettings(self.temperature, self.top_p, self.max_new_tokens, self.seed)
+        return SamplingSettings(
+            self.temperature, self.top_p, self.max_new_tokens, self.seed, self.top_k, tuple(self.stop or ())
+        )
 
     def fingerprint(self) -> dict[str, Any]:
         """The settings a resumed run must share with the run it continues."""

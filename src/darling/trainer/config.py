@@ -26,9 +26,14 @@ class DarlingConfig(GRPOConfig):
     A `trl.GRPOConfig` that adds the DARLING settings and takes the official recipe's defaults:
     multiplicative fusion of the raw quality, no std normalization of advantages
     (``scale_rewards="none"``), ``beta=0.0``, and the optimiser settings of
-    the official verl scripts (constant learning rate, weight decay 0.01, gradient clipping 1.0).
-    Every other field is GRPOConfig's. Only the fields below differ; docs/concepts.md has the
-    table of every setting that matters: paper, official code, darling default, how to change it.
+    the official verl scripts (constant learning rate, weight decay 0.01, gradient clipping 1.0),
+    and the official actor's loss: dual-clip c = 3 for negative advantages (``delta=3.0``), a KL
+    loss (when ``beta > 0``) not multiplied by the policy ratio (``use_bias_correction_kl=False``),
+    and no importance weights between vLLM and the trainer (``vllm_importance_sampling_correction=False``).
+    With these, TRL's loss and gradient equal the official ones on one micro-batch (verl takes the
+    token mean per micro-batch, TRL's ``loss_type="dapo"`` per batch). Every other field is
+    GRPOConfig's. Only the fields below differ; docs/concepts.md has the table of every setting
+    that matters: paper, official code, darling default, how to change it.
 
     Raw reward-model scores can be negative, and multiplying a negative quality by a larger
     diversity punishes the more diverse rollout. The official runs multiplied the raw score anyway
@@ -51,6 +56,8 @@ class DarlingConfig(GRPOConfig):
         ('multiplicative', 'none', 'allow')
         >>> config.lr_scheduler_type.value, config.weight_decay, config.max_grad_norm
         ('constant', 0.01, 1.0)
+        >>> config.delta, config.use_bias_correction_kl, config.vllm_importance_sampling_correction
+        (3.0, False, False)
     """
 
     # Paper defaults that differ from GRPOConfig.
@@ -81,6 +88,31 @@ class DarlingConfig(GRPOConfig):
     )
     max_grad_norm: float = field(
         default=1.0, metadata={"help": "Gradient clipping norm; 1.0 in the official DARLING runs."}
+    )
+    delta: float | None = field(
+        default=3.0,
+        metadata={
+            "help": "Dual-clip bound c for negative advantages: a token's ratio term is capped at c, so a token "
+            "that became far more likely off-policy cannot dominate the update. The official DARLING actor always "
+            "applies dual-clip with c = 3 (verl's clip_ratio_c); with it TRL's loss and gradient equal the "
+            "official ones. None turns it off (GRPOConfig's default)."
+        },
+    )
+    vllm_importance_sampling_correction: bool = field(
+        default=False,
+        metadata={
+            "help": "Reweight the loss by the ratio between the trainer's and vLLM's probabilities of the sampled "
+            "tokens when use_vllm is set. The official DARLING trainer has no such term, so it is off by default "
+            "(GRPOConfig turns it on); set True to ask for it."
+        },
+    )
+    use_bias_correction_kl: bool = field(
+        default=False,
+        metadata={
+            "help": "Multiply the per-token KL term by the policy ratio. The official DARLING actor adds its "
+            "low_var_kl (k3) loss to the policy loss without the ratio, so it is off by default (used only when "
+            "beta > 0)."
+        },
     )
     max_prompt_length: int | None = field(
         default=None,

@@ -1,18 +1,23 @@
-"""What each generated region of the demo's docs says, made from a recorded ``results.json``.
+"""The demo's results page: the markdown a run writes beside its ``results.json``.
 
-``utils/render_demo_docs.py`` finds the regions ``<!-- demo:KIND:NAME -->`` in the docs and asks
-:data:`RENDERERS` for their text: ``KIND`` picks the function, ``NAME`` the recorded run
-(``docs/assets/demo/NAME.json``). A region ``variation:NAME:OTHER`` compares two recorded runs of the
-same seeds (:func:`render_variation`).
+A demo run writes ``results.md`` (the tables, goals and examples) and ``recording.md`` (the command,
+timings and machine). Each is a series of named sections, so a docs page includes one of them with
+``--8<-- "docs/assets/demo/NAME.md:SECTION"`` (pymdownx.snippets): the numbers on the docs pages are
+the ones the run wrote, never typed by hand.
+
+A run recorded before this page existed is turned into the same files from its ``results.json``::
+
+    python -m darling.demo.results_page docs/assets/demo/sums.json --compare docs/assets/demo/sums.avx2.json
 """
 
 from __future__ import annotations
 
-import sys
+import argparse
+import json
+import re
+from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
 from darling.demo import report
 from darling.demo.config import DemoConfig
@@ -177,7 +182,8 @@ def render_examples(results: dict) -> str:
     per_target = {
         m: {p["target"]: p for p in run["metrics"][m]["per_target"]} for m in ("base", "grpo", "darling")
     }
-    valid = results["task"]["valid_answers_per_held_out_target"]
+    # JSON keys are strings; a fresh run's are the targets themselves.
+    valid = {str(k): v for k, v in results["task"]["valid_answers_per_held_out_target"].items()}
     prompts = [t for t in results["task"]["held_out_targets"] if valid[str(t)] == 1]
     head = ["prompt", "base", "GRPO", "DARLING"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -198,32 +204,8 @@ def render_examples(results: dict) -> str:
 def render_seed0(results: dict) -> str:
     """What ``python -m darling.demo`` with the recorded settings prints for seed 0 (paths and time elided)."""
     out = "outputs/demo"  # the default --output_dir; the recorded run wrote elsewhere
-    wrote = f"Wrote {out}/results.md, {out}/results.json and {out}/demo_passk.png (...)."
+    wrote = f"Wrote {out}/results.md, {out}/recording.md, {out}/results.json and {out}/demo_passk.png (...)."
     return "```text\n" + report.console_summary(_seed0(results)) + "\n" + wrote + "\n```"
-
-
-def render_readme(results: dict) -> str:
-    s = report.summarize(results["runs"])
-    g, d = s["grpo"], s["darling"]
-    return (
-        f"What the demo shows ({len(results['runs'])} seeds, `{command(results)}`, details in "
-        f"`docs/demo.md`): on a toy task with many correct answers, quality-only GRPO keeps "
-        f"{g['distinct_correct'][0]:.1f} distinct correct answers in 16 samples while DARLING keeps "
-        f"{d['distinct_correct'][0]:.1f} ({d['distinct_correct'][0] / g['distinct_correct'][0]:.2f}x), at pass@1 "
-        f"{d['pass@1'][0]:.2f} against GRPO's {g['pass@1'][0]:.2f} (seed spread ±{g['pass@1'][1]:.2f})."
-    )
-
-
-def render_readme_required(results: dict) -> str:
-    s = report.summarize(results["runs"])
-    b, g, d = s["base"], s["grpo"], s["darling"]
-    k = len(g["pass@k"])
-    return (
-        f"On `--task required_digit`, whose held-out prompts also require a digit and have one to three correct "
-        f"answers each, GRPO solves them with pass@{k} {g['pass@k'][-1][0]:.2f} and DARLING with "
-        f"{d['pass@k'][-1][0]:.2f} (the base policy {b['pass@k'][-1][0]:.2f}; {len(results['runs'])} "
-        f"pre-registered seeds)."
-    )
 
 
 def render_seed0_numbers(results: dict) -> str:
@@ -284,17 +266,88 @@ def render_variation(results: dict, other: dict) -> str:
     )
 
 
-RENDERERS = {
-    "table": render_table,
-    "train-table": render_train_table,
-    "per-seed": render_per_seed,
-    "passk": render_passk,
-    "recording": render_recording,
-    "goals": render_goals,
-    "seed0": render_seed0,
-    "examples": render_examples,
-    "runtime": render_runtime,
-    "seed0-numbers": render_seed0_numbers,
-    "readme": render_readme,
-    "readme-required": render_readme_required,
-}
+def _sections(results: dict) -> dict[str, Callable[[dict], str]]:
+    """The sections of ``results.md`` that apply to this run, in page order."""
+    runs = results["runs"]
+    has_methods = "grpo" in runs[0]["metrics"] and "darling" in runs[0]["metrics"]
+    sections: dict[str, Callable[[dict], str]] = {"table": render_table, "train-table": render_train_table}
+    if has_methods:
+        sections |= {"passk": render_passk, "goals": render_goals}
+        if len(runs) > 1:
+            sections["per-seed"] = render_per_seed
+        if any(run["seed"] == 0 for run in runs):
+            sections |= {"seed0": render_seed0, "seed0-numbers": render_seed0_numbers}
+            if "valid_answers_per_held_out_target" in results["task"]:
+                sections["examples"] = render_examples
+    return sections
+
+
+def _page(sections: dict[str, str]) -> str:
+    return "\n".join(
+        f"<!-- --8<-- [start:{name}] -->\n{text.rstrip()}\n<!-- --8<-- [end:{name}] -->\n"
+        for name, text in sections.items()
+    )
+
+
+def results_markdown(results: dict, compare: dict | None = None) -> str:
+    """``results.md``: every section of the run's numbers (and ``variation`` against ``compare``)."""
+    texts = {name: render(results) for name, render in _sections(results).items()}
+    if compare is not None:
+        texts["variation"] = render_variation(results, compare)
+    return _page(texts)
+
+
+def recording_markdown(results: dict) -> str:
+    """``recording.md``: how the run was recorded (command, timings, load, machine)."""
+    texts = {"recording": render_recording(results)}
+    if len(results["runs"]) == 1:
+        texts["runtime"] = render_runtime(results)
+    return _page(texts)
+
+
+def write_results_pages(
+    results: dict, results_path: str | Path, recording_path: str | Path, compare: dict | None = None
+) -> None:
+    """Writes :func:`results_markdown` and :func:`recording_markdown` of a run."""
+    Path(results_path).write_text(results_markdown(results, compare))
+    Path(recording_path).write_text(recording_markdown(results))
+
+
+def load_recorded(path: str | Path) -> dict:
+    """A recorded ``results.json``.
+
+    Runs recorded before ``results.json`` held the load average came with the console log of the
+    command (``uptime`` before and after it), committed beside it as ``NAME.console.txt``; their load
+    averages are read from there.
+    """
+    path = Path(path)
+    results = json.loads(path.read_text())
+    log = path.with_suffix(".console.txt")
+    if "load_average" not in results and log.is_file():
+        loads = re.findall(r"load average: ([\d.]+), ([\d.]+), ([\d.]+)", log.read_text())
+        if loads:
+            results["load_average"] = {
+                "start": [float(x) for x in loads[0]],
+                "end": [float(x) for x in loads[-1]],
+            }
+    return results
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Writes ``NAME.md`` and ``NAME.recording.md`` beside a recorded ``NAME.json``."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("results", help="a recorded results.json, e.g. docs/assets/demo/sums.json")
+    parser.add_argument(
+        "--compare", help="the same seeds recorded with other kernels (adds a variation section)"
+    )
+    args = parser.parse_args(argv)
+    path = Path(args.results)
+    compare = load_recorded(args.compare) if args.compare else None
+    write_results_pages(
+        load_recorded(path), path.with_suffix(".md"), path.with_suffix(".recording.md"), compare
+    )
+    print(f"Wrote {path.with_suffix('.md')} and {path.with_suffix('.recording.md')}.")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,311 @@
+"""GRPO vs DARLING on a real instruct model (SmolLM2-135M-Instruct), open-answer prompts, CPU.
+
+    python benchmarks/open_answers/run.py --model CKPT --seeds 0 1 --output benchmarks/results/open_answers
+    python benchmarks/open_answers/run.py --model CKPT --pilot --output /tmp/pilot   # training categories only
+
+Both methods start from the same checkpoint and see the same prompts, steps, rollouts and seeds; the
+only difference is the trainer and its reward: ``trl.GRPOTrainer`` with the quality reward (standard
+GRPO, advantages divided by the group std) against ``darling.DarlingGRPOTrainer`` with quality x
+diversity, the diversity judged by an EmbeddingJudge on the packaged all-MiniLM-L6-v2 over whole
+responses (never by the answer-extraction rule the evaluation uses). ``--pilot`` evaluates on the
+training prompts only, so settings can be chosen without looking at held-out prompts.
+
+Writes ``results.json`` (every number, per prompt) and ``results.md`` (the tables and the command).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from open_answers.task import OpenAnswerReward, Prompt, extract_item, is_valid, task_split
+
+METHODS = ("grpo", "darling")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--model",
+        required=True,
+        help="a plain checkpoint of SmolLM2-135M-Instruct (utils/convert_smollm2.py)",
+    )
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--steps", type=int, default=40, help="optimizer steps a method")
+    parser.add_argument("--prompts-per-step", type=int, default=2)
+    parser.add_argument("--num-generations", type=int, default=8, help="rollouts a prompt")
+    parser.add_argument("--max-completion-length", type=int, default=16)
+    parser.add_argument("--learning-rate", type=float, default=1e-5)
+    parser.add_argument("--temperature", type=float, default=1.0)
+    parser.add_argument(
+        "--eval-samples", type=int, default=16, help="samples a held-out prompt (k up to this)"
+    )
+    parser.add_argument("--judge-threshold", type=float, default=0.8, help="EmbeddingJudge cosine threshold")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--pilot", action="store_true", help="evaluate on the training prompts only")
+    parser.add_argument("--output", type=Path, required=True, help="folder for results.json and results.md")
+    return parser.parse_args(argv)
+
+
+def _dataset(prompts: list[Prompt], steps: int, per_step: int, seed: int):
+    import random
+
+    from datasets import Dataset
+
+    rng = random.Random(seed)
+    rows = []
+    while len(rows) < steps * per_step:  # every prompt once an epoch, in a seeded order
+        epoch = list(prompts)
+        rng.shuffle(epoch)
+        rows.extend(p.row() for p in epoch)
+    return Dataset.from_list(rows[: steps * per_step])
+
+
+def _common_args(args: argparse.Namespace, seed: int, output_dir: str) -> dict:
+    return dict(
+        output_dir=output_dir,
+        seed=seed,
+        use_cpu=True,
+        bf16=False,
+        max_steps=args.steps,
+        learning_rate=args.learning_rate,
+        lr_scheduler_type="constant",
+        per_device_train_batch_size=args.prompts_per_step * args.num_generations,
+        gradient_accumulation_steps=1,
+        num_generations=args.num_generations,
+        max_completion_length=args.max_completion_length,
+        temperature=args.temperature,
+        beta=0.0,
+        logging_steps=1,
+        save_strategy="no",
+        report_to="none",
+        disable_tqdm=False,
+    )
+
+
+def train(method: str, args: argparse.Namespace, seed: int, prompts: list[Prompt], workdir: str):
+    """Trains one method from the checkpoint; returns the trained model and its log history."""
+    from trl import GRPOConfig, GRPOTrainer
+
+    from darling import DarlingConfig, DarlingGRPOTrainer, DiversityRewardFunction, EmbeddingJudge
+
+    dataset = _dataset(prompts, args.steps, args.prompts_per_step, seed)
+    common = _common_args(args, seed, os.path.join(workdir, method))
+    if method == "grpo":
+        trainer = GRPOTrainer(
+            model=args.model,
+            reward_funcs=[OpenAnswerReward()],
+            args=GRPOConfig(**common),
+            train_dataset=dataset,
+        )
+    else:
+        judge = EmbeddingJudge("minilm", threshold=args.judge_threshold)
+        diversity = DiversityRewardFunction(judge=judge)
+        trainer = DarlingGRPOTrainer(
+            model=args.model,
+            reward_funcs=[OpenAnswerReward(), diversity],
+            args=DarlingConfig(**common),
+            train_dataset=dataset,
+        )
+    trainer.train()
+    return trainer.model, trainer.state.log_history
+
+
+def sample(model, tokenizer, prompts: list[Prompt], args: argparse.Namespace, seed: int) -> list[list[str]]:
+    """``eval_samples`` responses a prompt, sampled as in training (temperature, length)."""
+    import torch
+    from tqdm.auto import tqdm
+
+    torch.manual_seed(seed)
+    model.eval()
+    tokenizer.padding_side = "left"
+    out = []
+    for prompt in tqdm(prompts, desc="sampling", leave=False):
+        text = tokenizer.apply_chat_template(
+            prompt.row()["prompt"], tokenize=False, add_generation_prompt=True
+        )
+        batch = tokenizer([text] * args.eval_samples, return_tensors="pt", padding=True)
+        with torch.no_grad():
+            ids = model.generate(
+                **batch,
+                do_sample=True,
+                temperature=args.temperature,
+                top_k=0,
+                top_p=1.0,
+                max_new_tokens=args.max_completion_length,
+                pad_token_id=tokenizer.pad_token_id,
+            )
+        out.append(tokenizer.batch_decode(ids[:, batch["input_ids"].shape[1] :], skip_special_tokens=True))
+    return out
+
+
+def score(prompts: list[Prompt], samples: list[list[str]], k_max: int) -> dict:
+    """Per prompt: correct count, pass@k for k = 1..k_max, distinct valid answers, coverage."""
+    from darling.evaluation.passk import pass_at_k
+
+    rows = []
+    for prompt, responses in zip(prompts, samples, strict=True):
+        valid = [is_valid(prompt, r) for r in responses]
+        answers = {extract_item(prompt.category, r) for r, ok in zip(responses, valid) if ok}
+        rows.append(
+            {
+                "prompt": prompt.text,
+                "category": prompt.category,
+                "letter": prompt.letter,
+                "num_valid_answers": len(prompt.valid),
+                "correct": sum(valid),
+                "pass@k": [pass_at_k(len(responses), sum(valid), k) for k in range(1, k_max + 1)],
+                "distinct_valid": len(answers),
+                "coverage": len(answers) / min(len(prompt.valid), len(responses)),
+                "samples": responses,
+            }
+        )
+    return {"per_prompt": rows, **summarize(rows)}
+
+
+def summarize(rows: list[dict]) -> dict:
+    n = len(rows)
+    k_max = len(rows[0]["pass@k"])
+    return {
+        "pass@k": [sum(r["pass@k"][k] for r in rows) / n for k in range(k_max)],
+        "distinct_valid": sum(r["distinct_valid"] for r in rows) / n,
+        "coverage": sum(r["coverage"] for r in rows) / n,
+        "valid_share": sum(r["correct"] for r in rows) / sum(len(r["samples"]) for r in rows),
+    }
+
+
+def evaluate(model, tokenizer, sets: dict[str, list[Prompt]], args: argparse.Namespace, seed: int) -> dict:
+    return {
+        name: score(prompts, sample(model, tokenizer, prompts, args, seed), args.eval_samples)
+        for name, prompts in sets.items()
+    }
+
+
+def run(args: argparse.Namespace) -> dict:
+    import torch
+    import transformers
+    import trl
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    torch.set_num_threads(args.threads)
+    split = task_split()
+    if args.pilot:
+        sets = {"train_open": split.train}
+    else:
+        held_out_train_categories = {p.category for p in split.train}
+        sets = {
+            "held_out_open": split.held_out_open,
+            "constrained_train_categories": [
+                p for p in split.held_out_constrained if p.category in held_out_train_categories
+            ],
+            "constrained_held_out_categories": [
+                p for p in split.held_out_constrained if p.category not in held_out_train_categories
+            ],
+        }
+    tokenizer = AutoTokenizer.from_pretrained(args.model)
+    started = time.monotonic()
+    results = {
+        "command": "python benchmarks/open_answers/run.py " + " ".join(sys.argv[1:]),
+        "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
+        f"transformers {transformers.__version__}, trl {trl.__version__}",
+        "date": time.strftime("%Y-%m-%d"),
+        "train_categories": [p.category for p in split.train],
+        "runs": [],
+    }
+    for seed in args.seeds:
+        run_started = time.monotonic()
+        base = AutoModelForCausalLM.from_pretrained(args.model)
+        record = {
+            "seed": seed,
+            "metrics": {"base": evaluate(base, tokenizer, sets, args, seed)},
+            "seconds": {},
+            "logs": {},
+        }
+        del base
+        with tempfile.TemporaryDirectory() as workdir:
+            for method in METHODS:
+                t = time.monotonic()
+                model, logs = train(method, args, seed, split.train, workdir)
+                record["seconds"][f"{method}_train"] = time.monotonic() - t
+                record["logs"][method] = logs
+                t = time.monotonic()
+                record["metrics"][method] = evaluate(model, tokenizer, sets, args, seed)
+                record["seconds"][f"{method}_eval"] = time.monotonic() - t
+                del model
+        record["seconds"]["total"] = time.monotonic() - run_started
+        results["runs"].append(record)
+        write(results, args.output)  # what is done survives a stop
+    results["elapsed_s"] = time.monotonic() - started
+    write(results, args.output)
+    return results
+
+
+def render_markdown(results: dict) -> str:
+    """The docs' tables: per set and method, the mean over seeds, then every seed."""
+    from statistics import mean
+
+    runs = results["runs"]
+    lines = []
+    for name in runs[0]["metrics"]["base"]:
+        k_max = len(runs[0]["metrics"]["base"][name]["pass@k"])
+        count = len(runs[0]["metrics"]["base"][name]["per_prompt"])
+        lines += [
+            f"**{name}** ({count} prompts, {k_max} samples each; mean over seeds {[r['seed'] for r in runs]}):",
+            "",
+            f"| policy | pass@1 | pass@{k_max} | distinct valid answers | coverage | valid share |",
+            "|---|---|---|---|---|---|",
+        ]
+        for method in ("base", *METHODS):
+            m = [r["metrics"][method][name] for r in runs]
+            lines.append(
+                f"| {method} | {mean(x['pass@k'][0] for x in m):.3f} | {mean(x['pass@k'][-1] for x in m):.3f} | "
+                f"{mean(x['distinct_valid'] for x in m):.2f} | {mean(x['coverage'] for x in m):.3f} | "
+                f"{mean(x['valid_share'] for x in m):.3f} |"
+            )
+        lines += [
+            "",
+            "Per seed:",
+            "",
+            f"| seed | policy | pass@1 | pass@{k_max} | distinct valid answers | valid share |",
+            "|---|---|---|---|---|---|",
+        ]
+        for r in runs:
+            for method in ("base", *METHODS):
+                x = r["metrics"][method][name]
+                lines.append(
+                    f"| {r['seed']} | {method} | {x['pass@k'][0]:.3f} | {x['pass@k'][-1]:.3f} | {x['distinct_valid']:.2f} | {x['valid_share']:.3f} |"
+                )
+        lines.append("")
+    times = "; ".join(
+        f"seed {r['seed']}: " + ", ".join(f"{k} {v / 60:.1f} min" for k, v in r["seconds"].items())
+        for r in runs
+    )
+    lines += [
+        f"Wall time ({results['machine']}, {results['date']}): {times}.",
+        "",
+        f"Command: `{results['command']}`",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write(results: dict, folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "results.json").write_text(json.dumps(results, indent=1) + "\n")
+    (folder / "results.md").write_text(render_markdown(results))
+
+
+if __name__ == "__main__":
+    run(parse_args())
