@@ -318,6 +318,8 @@ def test_bad_diversity_kwargs_fail_when_the_config_is_built(
         ("two_diversity", {}, ValueError, "keep exactly one"),
         ("both", {"reward_weights": [1.0, 0.5]}, ValueError, "set that entry to 1.0"),
         ("both", {"reward_weights": [1.0, 1.0, 1.0]}, ValueError, "one weight per reward function"),
+        ("both", {"reward_weights": [0.0, 1.0]}, ValueError, "every quality function weight 0"),
+        ("reward_model_id", {}, TypeError, "Wrap a reward model in darling.rewards.RewardModelReward"),
     ],
 )
 def test_bad_reward_setups_fail_with_a_fix(policy, tmp_path, reward_funcs, kwargs, error, match):
@@ -326,6 +328,7 @@ def test_bad_reward_setups_fail_with_a_fix(policy, tmp_path, reward_funcs, kwarg
         "diversity_only": [_diversity(length_class)],
         "two_diversity": [LengthQuality(), _diversity(length_class), _diversity(never_equivalent)],
         "both": [LengthQuality(), _diversity(length_class)],
+        "reward_model_id": ["Nexusflow/Athene-RM-8B", _diversity(length_class)],
     }[reward_funcs]
     with pytest.raises(error, match=match):
         _trainer(policy, tmp_path, funcs, **kwargs)
