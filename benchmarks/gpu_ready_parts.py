@@ -196,10 +196,11 @@ def part_c(run: Run) -> None:
     class TimedDiversity(DiversityRewardFunction):
         seconds: list[float]
 
-        def __call__(self, *a, **k):
+        # The fused reward scores diversity through _score_local (gathering included), not __call__.
+        def _score_local(self, *a, **k):
             run.sync()
             start = time.perf_counter()
-            out = super().__call__(*a, **k)
+            out = super()._score_local(*a, **k)
             run.sync()
             self.seconds.append(time.perf_counter() - start)
             self.calls.append(list(calls))

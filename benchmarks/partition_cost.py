@@ -46,9 +46,9 @@ from darling.partitioning import (
     LexicalJudge,
     calibrate_cascade,
     partition_groups,
-    relabel,
-    short_text_equivalent,
 )
+from darling.partitioning.algorithms import relabel
+from darling.partitioning.shortcut import short_text_equivalent
 
 MODES = ("all_pairs", "greedy")
 

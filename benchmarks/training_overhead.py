@@ -62,9 +62,10 @@ class TimedDiversity(DiversityRewardFunction):
         self.seconds: list[float] = []
         self.judged_pairs: list[int] = []
 
-    def __call__(self, *args, **kwargs):
+    # The fused reward scores diversity through _score_local (gathering included), not __call__.
+    def _score_local(self, *args, **kwargs):
         start = time.perf_counter()
-        out = super().__call__(*args, **kwargs)
+        out = super()._score_local(*args, **kwargs)
         self.seconds.append(time.perf_counter() - start)
         num_pairs = (
             self.last_stats.get("num_groups", 0) * self.num_generations * (self.num_generations - 1) / 2

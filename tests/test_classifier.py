@@ -11,7 +11,8 @@ import torch
 from safetensors.torch import save_file
 from transformers import AutoModelForSequenceClassification, BertConfig, BertModel
 
-from darling.classifier import ClassifierJudge, ClassifierSettings, PartitionClassifier, default_settings
+from darling.classifier import ClassifierJudge, ClassifierSettings, PartitionClassifier
+from darling.classifier.settings import default_settings
 from darling.partitioning import partition
 from darling.tiny_models import tiny_sequence_classifier, train_tiny_tokenizer
 

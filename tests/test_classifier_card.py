@@ -9,7 +9,8 @@ from types import SimpleNamespace
 import pytest
 import yaml
 
-from darling.classifier import ClassifierCardData, PartitionClassifier
+from darling.classifier import PartitionClassifier
+from darling.classifier.card import ClassifierCardData
 from darling.partitioning.embedding import minilm_path
 from darling.tiny_models import tiny_sequence_classifier
 

@@ -6,8 +6,15 @@ import json
 
 import pytest
 
-from darling.evaluation import JsonlError, load_judge, read_jsonl
-from darling.evaluation.io import append_jsonl, decode_field, get_list_field, recover_jsonl
+from darling.evaluation import load_judge
+from darling.evaluation.io import (
+    JsonlError,
+    append_jsonl,
+    decode_field,
+    get_list_field,
+    read_jsonl,
+    recover_jsonl,
+)
 from darling.partitioning import EmbeddingJudge, ExactMatchJudge, LexicalJudge
 
 

@@ -16,10 +16,10 @@ from darling.evaluation import (
     mean_pass_at_k,
     noveltybench_summary,
     pass_at_k,
-    pass_at_k_per_problem,
     self_bleu,
     utility,
 )
+from darling.evaluation.passk import pass_at_k_per_problem
 
 # --- pass@k ---------------------------------------------------------------------------------------
 

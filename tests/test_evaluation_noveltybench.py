@@ -7,8 +7,8 @@ import json
 import pytest
 
 from conftest import NOVELTYBENCH, requires_shared_data
-from darling.evaluation import noveltybench_summary, read_jsonl
-from darling.evaluation.io import get_list_field
+from darling.evaluation import noveltybench_summary
+from darling.evaluation.io import get_list_field, read_jsonl
 
 MODELS = ("gemma-2-2b-it", "Llama-3.1-8B-Instruct")
 

@@ -8,16 +8,14 @@ import pytest
 
 from darling.cli import main
 from darling.evaluation import (
-    NOVELTYBENCH_PROTOCOLS,
-    PROTOCOL_MAX_TOKENS_PER_TEXT,
     EvaluationConfig,
-    check_protocol,
     load_judge,
     noveltybench_metrics,
     noveltybench_summary,
     quality,
     utility,
 )
+from darling.evaluation.novelty import NOVELTYBENCH_PROTOCOLS, PROTOCOL_MAX_TOKENS_PER_TEXT, check_protocol
 
 LABELS, SCORES = [0, 1, 0, 2], [8, 6, 9, 4]  # generation 2 repeats class 0
 

@@ -19,7 +19,7 @@ import torch
 
 from darling.partitioning import ScoreJudge
 from darling.rewards import DiversityRewardFunction, NGramDiversityReward
-from darling.trainer import fuse_rewards, group_advantages
+from darling.rewards.fusion import fuse_rewards, group_advantages
 
 REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "fidelity" / "official_reference.json"
 TOLERANCE = 1e-4

@@ -14,14 +14,13 @@ from darling.partitioning import (
     Judge,
     LexicalJudge,
     ScoreJudge,
-    as_judge,
     diversity_scores,
-    ngram_f1,
     partition,
     partition_groups,
-    relabel,
-    short_text_equivalent,
 )
+from darling.partitioning.algorithms import relabel
+from darling.partitioning.judges import as_judge, ngram_f1
+from darling.partitioning.shortcut import short_text_equivalent
 
 
 class CountingJudge(Judge):

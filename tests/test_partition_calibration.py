@@ -7,7 +7,6 @@ import zlib
 import pytest
 
 from darling.partitioning import (
-    CascadeCalibration,
     CascadeJudge,
     ExactMatchJudge,
     Judge,
@@ -16,6 +15,7 @@ from darling.partitioning import (
     calibrate_cascade,
     partition_groups,
 )
+from darling.partitioning.calibration import CascadeCalibration
 
 
 def topic(text: str) -> int:

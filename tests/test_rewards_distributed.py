@@ -19,7 +19,7 @@ import rewards_distributed_worker as worker  # noqa: E402
 
 
 def test_local_slice_helper_returns_a_process_part():
-    from darling.rewards import local_slice
+    from darling.rewards.distributed import local_slice
 
     assert local_slice([0, 1, 2, 3, 4], counts=[2, 3], rank=1) == [2, 3, 4]
     with pytest.raises(ValueError, match="5 values for 4 gathered rows"):

@@ -22,11 +22,17 @@ def judge():
 
 
 class Recorder:
+    """Stands in for TRL's ``log_metric`` (called) and ``log_extra`` (``.extra``)."""
+
     def __init__(self):
         self.metrics = {}
+        self.columns = {}
 
     def __call__(self, name, value):
         self.metrics[name] = value
+
+    def extra(self, column, values):
+        self.columns.setdefault(column, []).extend(values)
 
 
 def suffix_correct(completions, **kwargs):
@@ -342,13 +348,19 @@ def test_log_metric_receives_darling_metrics():
         prompts=["a"] * 4 + ["b"] * 4,
         completions=["x 1", "x 2", "y 1", "z 1", "q", "q", "q", "q"],
         log_metric=recorder,
+        log_extra=recorder.extra,
     )
     assert set(recorder.metrics) == {
         "darling/mean_classes",
         "darling/mean_diversity",
+        "darling/collapsed_groups",
         "darling/settled_without_model",
     }
     assert recorder.metrics["darling/mean_classes"] == pytest.approx((3 + 1) / 2)
+    # Group b (four "q") collapsed to one class, group a did not.
+    assert recorder.metrics["darling/collapsed_groups"] == pytest.approx(1 / 2)
+    # Each rollout's class id, numbered per group in order of first occurrence, for TRL's completions table.
+    assert recorder.columns == {"darling/class": [0, 0, 1, 2, 0, 0, 0, 0]}
     assert recorder.metrics["darling/mean_diversity"] == pytest.approx((2 / 3 * 2 + 2 + 0.1 * 4) / 8)
     # Group b's 6 pairs are identical texts; all 6 pairs of group a go to the judge (union-find only
     # skips pairs already in one class, and no two of a's texts are identical).
@@ -501,9 +513,9 @@ def test_each_process_scores_only_the_groups_holding_its_rows(monkeypatch):
     calls = []
 
     class Recording(DiversityRewardFunction):
-        def score_groups(self, groups, correct=None):
+        def _score_groups(self, groups, correct):
             calls.append([g[0] for g in groups])
-            return super().score_groups(groups, correct)
+            return super()._score_groups(groups, correct)
 
     def make():
         return Recording(judge=judge(), num_generations=4, floor=0.1)

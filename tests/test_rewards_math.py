@@ -8,7 +8,8 @@ import pytest
 
 pytest.importorskip("math_verify")
 
-from darling.rewards import MathAccuracyReward, verify_math_answer
+from darling.rewards import MathAccuracyReward
+from darling.rewards.math import verify_math_answer
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,8 @@ import pickle
 
 import pytest
 
-from darling.rewards import NGramDiversityReward, ngram_novelty
+from darling.rewards import NGramDiversityReward
+from darling.rewards.ngram import ngram_novelty
 
 
 def test_share_of_ngrams_found_in_no_other_rollout():

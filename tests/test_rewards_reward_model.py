@@ -266,7 +266,7 @@ def test_detection_reads_the_checkpoint_not_its_name(reward_model, tmp_path):
 
 
 def test_two_label_checkpoint_without_v_head_is_a_clear_error(causal_tokenizer, tmp_path):
-    from darling.rewards import load_reward_model
+    from darling.rewards.reward_model import load_reward_model
 
     two_labels, tokenizer = tiny_sequence_classifier("qwen3", tokenizer=causal_tokenizer, num_labels=2)
     path = tmp_path / "Athene-RM-8B"  # the name does not make it Athene-style

@@ -31,20 +31,10 @@ class LengthQuality:
 
 def _worker(out_dir: str, checkpoint: str, url: str) -> None:
     import torch
-    from accelerate.utils import gather_object
     from datasets import Dataset
 
     from darling.tiny_models import tiny_causal_lm
     from darling.trainer import DarlingConfig, DarlingGRPOTrainer
-
-    class RecordingTrainer(DarlingGRPOTrainer):
-        def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):
-            combined = super()._calculate_rewards(inputs, prompts, completions, completion_ids_list)
-            self.records = [
-                *getattr(self, "records", []),
-                {"completions": gather_object(list(completions)), "diversity": combined[:, 1].tolist()},
-            ]
-            return combined
 
     model, tokenizer = tiny_causal_lm()
     args = DarlingConfig(
@@ -63,7 +53,7 @@ def _worker(out_dir: str, checkpoint: str, url: str) -> None:
         # Every pair to the classifier (tiny-model rollouts are often short enough for the short-text rule).
         diversity_kwargs={"short_text_rule": "off", "server_options": {"timeout": 30.0, "retries": 2}},
     )
-    trainer = RecordingTrainer(
+    trainer = DarlingGRPOTrainer(
         model=model,
         reward_funcs=[LengthQuality()],
         args=args,
@@ -71,7 +61,13 @@ def _worker(out_dir: str, checkpoint: str, url: str) -> None:
         processing_class=tokenizer,
     )
     trainer.train()
-    completions = trainer.records[0]["completions"]
+    # TRL's completions table holds every process's rollouts (gathered) and the fused reward's diversity column.
+    record = {
+        "completions": list(trainer._logs["completion"]),
+        "diversity": list(trainer._logs["extra"]["darling/diversity"]),
+    }
+    trainer.records = [record]
+    completions = record["completions"]
     groups = [completions[i : i + NUM_GENERATIONS] for i in range(0, len(completions), NUM_GENERATIONS)]
     pairs = [(a, b) for group in groups for i, a in enumerate(group) for b in group[i + 1 :]]
     trainer.records[0]["served_probabilities"] = trainer.diversity_reward.judge.scores(pairs)

@@ -100,6 +100,12 @@ def _expected_advantages(texts: list[str], quality: list[float | None]) -> list[
     return [0.0 if r is None else r - mean for r in fused]
 
 
+def _length_classes(texts: list[str]) -> list[int]:
+    """Class ids of length_class, numbered in order of first occurrence."""
+    ids: dict[int, int] = {}
+    return [ids.setdefault(len(t) % 3, len(ids)) for t in texts]
+
+
 def _logged(trainer, key: str) -> list[float]:
     return [entry[key] for entry in trainer.state.log_history if key in entry]
 
@@ -113,11 +119,28 @@ def test_advantages_equal_quality_times_diversity_minus_group_mean(policy, tmp_p
         assert advantages.tolist() == pytest.approx(_expected_advantages(texts, values), abs=1e-6)
     for key in ("darling/quality_mean", "darling/diversity_mean", "darling/fused_reward_mean"):
         assert len(_logged(trainer, key)) == 2
-    # TRL's "reward" metric is the fused reward; the raw rewards keep their own metrics.
+    # TRL's "reward" metric is the fused reward (TRL's one reward function); each quality function keeps its mean.
+    assert trainer.reward_func_names == ["darling"]
     assert _logged(trainer, "reward") == pytest.approx(_logged(trainer, "darling/fused_reward_mean"))
-    assert _logged(trainer, "rewards/darling_diversity/mean") == pytest.approx(
+    assert _logged(trainer, "rewards/darling/mean") == pytest.approx(
+        _logged(trainer, "darling/fused_reward_mean")
+    )
+    assert _logged(trainer, "darling/quality/length_quality_mean") == pytest.approx(
+        [sum(values) / len(values) for _, values in quality.seen]
+    )
+    assert _logged(trainer, "darling/mean_diversity") == pytest.approx(
         _logged(trainer, "darling/diversity_mean")
     )
+    assert _logged(trainer, "darling/collapsed_groups") == [
+        float(len(set(_length_classes(texts))) == 1) for texts, _ in quality.seen
+    ]
+    # TRL's completions table (the last generation batch) holds each rollout's class id, diversity and quality.
+    table = trainer._logs  # test-only peek at what TRL sends to its completions table
+    texts, values = quality.seen[-1]
+    assert list(table["completion"]) == texts
+    assert list(table["extra"]["darling/class"]) == _length_classes(texts)
+    assert list(table["extra"]["darling/quality"]) == values
+    assert len(table["extra"]["darling/diversity"]) == len(texts)
 
 
 def test_none_quality_rollouts_get_zero_advantage_and_leave_the_baseline(policy, tmp_path):
@@ -255,30 +278,36 @@ def test_builds_the_diversity_reward_from_the_config(policy, tmp_path, saved_cla
         0.2,
         0.32,
     )
-    assert trainer.reward_func_names == ["length_quality", "darling_diversity"]
-    assert trainer.quality_weights.tolist() == [2.0, 0.0]
-    assert trainer.reward_weights.tolist() == [0.0, 0.0, 1.0]
+    # TRL sees one reward function, the fused one, which holds the quality weights.
+    assert trainer.reward_func_names == ["darling"]
+    assert trainer.reward_weights.tolist() == [1.0]
+    assert trainer.darling_reward.quality_names == ["length_quality"]
+    assert trainer.darling_reward.quality_weights == [2.0]
 
 
-@pytest.mark.parametrize(
-    ("diversity_kwargs", "match"),
-    [
-        ({"floors": 0.2}, "diversity_kwargs=.* holds an argument"),
-        ({"mode": "pairs"}, "Unknown partition mode 'pairs'"),
-        ({"threshold": 3.0}, "threshold must be a number in"),
-    ],
-)
-def test_bad_diversity_kwargs_fail_when_the_reward_is_built(
-    policy, tmp_path, saved_classifier, diversity_kwargs, match
-):
-    with pytest.raises(ValueError, match=match):
+def test_bad_threshold_fails_when_the_classifier_is_loaded(policy, tmp_path, saved_classifier):
+    with pytest.raises(ValueError, match="threshold must be a number in"):
         _trainer(
             policy,
             tmp_path,
             [LengthQuality()],
             diversity_classifier=saved_classifier,
-            diversity_kwargs=diversity_kwargs,
+            diversity_kwargs={"threshold": 3.0},
         )
+
+
+@pytest.mark.parametrize(
+    ("diversity_kwargs", "match"),
+    [
+        ({"floors": 0.2}, "unknown setting.*'floors'.*the settings are threshold, mode, floor"),
+        ({"mode": "pairs"}, "Unknown partition mode 'pairs'"),
+    ],
+)
+def test_bad_diversity_kwargs_fail_when_the_config_is_built(
+    policy, tmp_path, saved_classifier, diversity_kwargs, match
+):
+    with pytest.raises(ValueError, match=match):
+        _args(tmp_path, diversity_classifier=saved_classifier, diversity_kwargs=diversity_kwargs)
 
 
 @pytest.mark.parametrize(
@@ -289,6 +318,8 @@ def test_bad_diversity_kwargs_fail_when_the_reward_is_built(
         ("two_diversity", {}, ValueError, "keep exactly one"),
         ("both", {"reward_weights": [1.0, 0.5]}, ValueError, "set that entry to 1.0"),
         ("both", {"reward_weights": [1.0, 1.0, 1.0]}, ValueError, "one weight per reward function"),
+        ("both", {"reward_weights": [0.0, 1.0]}, ValueError, "every quality function weight 0"),
+        ("reward_model_id", {}, TypeError, "Wrap a reward model in darling.rewards.RewardModelReward"),
     ],
 )
 def test_bad_reward_setups_fail_with_a_fix(policy, tmp_path, reward_funcs, kwargs, error, match):
@@ -297,6 +328,7 @@ def test_bad_reward_setups_fail_with_a_fix(policy, tmp_path, reward_funcs, kwarg
         "diversity_only": [_diversity(length_class)],
         "two_diversity": [LengthQuality(), _diversity(length_class), _diversity(never_equivalent)],
         "both": [LengthQuality(), _diversity(length_class)],
+        "reward_model_id": ["Nexusflow/Athene-RM-8B", _diversity(length_class)],
     }[reward_funcs]
     with pytest.raises(error, match=match):
         _trainer(policy, tmp_path, funcs, **kwargs)
@@ -410,3 +442,38 @@ def test_max_prompt_length_drops_long_prompts_with_the_trainers_own_tokenization
         dataset=Dataset.from_dict({"prompt": conversational}),
     )
     assert len(kept.train_dataset) == 4
+
+
+def test_a_ready_darling_reward_is_used_as_it_is_and_conflicting_config_settings_warn(policy, tmp_path):
+    from darling.rewards import DarlingReward
+
+    reward = DarlingReward(LengthQuality(), _diversity(length_class), negative_quality="shift")
+    with pytest.warns(UserWarning, match="keeps its own fusion='multiplicative'.*negative_quality='shift'"):
+        trainer = _trainer(policy, tmp_path, [reward], max_steps=1)
+    assert trainer.darling_reward is reward and reward.num_generations == 4
+    assert trainer.reward_func_names == ["darling"]
+    with pytest.raises(ValueError, match="pass it alone as reward_funcs=\\[darling_reward\\]"):
+        _trainer(policy, tmp_path, [reward, LengthQuality()])
+
+
+def test_evaluation_groups_num_generations_eval_rollouts_a_prompt(policy, tmp_path):
+    quality = LengthQuality()
+    trainer = _trainer(
+        policy,
+        tmp_path,
+        [quality, _diversity(length_class)],
+        max_steps=1,
+        num_generations_eval=2,
+        per_device_eval_batch_size=4,
+    )
+    metrics = trainer.evaluate(eval_dataset=Dataset.from_dict({"prompt": PROMPTS[:2]}))
+    # Two prompts x 2 rollouts, scored in groups of 2 (groups of 4 would mix the two prompts and fail).
+    texts, values = quality.seen[-1]
+    fused = []
+    for group, qualities in ((texts[:2], values[:2]), (texts[2:], values[2:])):
+        for text, q in zip(group, qualities):
+            size = sum(len(u) % 3 == len(text) % 3 for u in group)
+            fused.append(q * max((2 - size) / 1, FLOOR))
+    assert len(texts) == 4
+    assert metrics["eval_darling/fused_reward_mean"] == pytest.approx(sum(fused) / 4)
+    assert trainer.darling_reward.num_generations == 4  # back to the training group size

@@ -66,7 +66,10 @@ def test_bf16_defaults_off_without_an_accelerator_but_explicit_value_wins(tmp_pa
         ({"fusion": "additive", "diversity_weight": "abc"}, "diversity_weight must be a finite number"),
         ({"fusion": "sum"}, "set fusion to one of multiplicative, additive"),
         ({"negative_quality": "ignore"}, "choose one of allow, shift, shift_if_negative, clip, error"),
-        ({"max_prompt_length": 0}, "max_prompt_length must be a positive number of tokens"),
+        (
+            {"max_prompt_length": 0},
+            "`max_prompt_length` must be a positive int or None, got 0. It counts prompt tokens",
+        ),
         ({"diversity_kwargs": "{threshold: 0.3}"}, "diversity_kwargs must be a JSON object"),
         ({"diversity_kwargs": [0.3]}, "diversity_kwargs must be a dict"),
         ({"multi_objective_aggregation": "normalize_then_sum"}, "sum_then_normalize"),
@@ -127,3 +130,34 @@ def test_yaml_with_an_invalid_combination_fails_while_parsing(tmp_path):
     recipe.write_text(f"output_dir: {tmp_path}\nuse_cpu: true\nfusion: additive\n")
     with pytest.raises(ValueError, match="needs diversity_weight"):
         TrlParser((DarlingConfig,)).parse_args_and_config(["--config", str(recipe)])
+
+
+def test_diversity_kwargs_are_typed_settings_checked_when_the_config_is_built(tmp_path):
+    from darling.rewards import DiversitySettings
+
+    config = _config(
+        tmp_path, diversity_kwargs={"floor": 0.2, "mode": "greedy", "model_kwargs": {"dtype": "auto"}}
+    )
+    settings = config.diversity_settings
+    assert isinstance(settings, DiversitySettings)
+    assert (settings.floor, settings.mode, settings.model_kwargs, settings.threshold) == (
+        0.2,
+        "greedy",
+        {"dtype": "auto"},
+        None,
+    )
+    # The config keeps the plain dict it was given, so it still serialises to JSON.
+    assert config.to_dict()["diversity_kwargs"] == {
+        "floor": 0.2,
+        "mode": "greedy",
+        "model_kwargs": {"dtype": "auto"},
+    }
+    assert _config(tmp_path).diversity_settings == DiversitySettings()
+    for bad, match in (
+        ({"floor": 2.0}, r"`floor` must be in \[0, 1\]"),
+        ({"batch_size": 0}, "`batch_size` must be a positive int"),
+        ({"short_text_rule": "fuzzy"}, "Unknown short_text_rule 'fuzzy'"),
+        ({"model_kwargs": "fp16"}, "`model_kwargs` must be a dict"),
+    ):
+        with pytest.raises((ValueError, TypeError), match=match):
+            _config(tmp_path, diversity_kwargs=bad)

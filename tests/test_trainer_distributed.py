@@ -1,8 +1,9 @@
-"""Two CPU processes whose per-device batch splits a group: diversity and fused rewards match one process.
+"""Two CPU processes whose per-device batch splits a group: the fused rewards match one process.
 
-The test launches this file with ``torch.distributed.run`` (gloo); every rank records, per step, the
-gathered completions, quality, diversity and fused rewards it computed. The test then re-scores the
-same completions on one process (whole groups, no gathering) and checks both ranks got exactly that.
+The test launches this file with ``torch.distributed.run`` (gloo); every rank records, per step, its
+own completions and the fused rewards it returned (``negative_quality="shift"``, so the group minimum
+of quality is needed too). The test then re-scores the whole batch on one process (whole groups, no
+gathering) and checks the two ranks' rewards together are exactly that.
 """
 
 from __future__ import annotations
@@ -26,10 +27,12 @@ def length_class(a: str, b: str) -> bool:
 
 
 class LengthQuality:
+    """Quality in {-2, -1, 0, 1}: negative too, so the shift by the group minimum matters."""
+
     __name__ = "length_quality"
 
     def __call__(self, prompts, completions, **kwargs):
-        return [float(len(c) % 4) for c in completions]
+        return [float(len(c) % 4) - 2.0 for c in completions]
 
 
 def _diversity_reward():
@@ -39,29 +42,25 @@ def _diversity_reward():
     return DiversityRewardFunction(judge=CallableJudge(length_class, short_text_rule="off"), floor=FLOOR)
 
 
+def _fused_reward():
+    from darling.rewards import DarlingReward
+
+    class RecordingReward(DarlingReward):
+        def __call__(self, prompts, completions, **kwargs):
+            fused = super().__call__(prompts, completions, **kwargs)
+            record = {"prompts": list(prompts), "local": list(completions), "fused": fused}
+            self.records = [*getattr(self, "records", []), record]
+            return fused
+
+    return RecordingReward(LengthQuality(), _diversity_reward(), negative_quality="shift")
+
+
 def _worker(out_dir: str) -> None:
     import torch
-    from accelerate.utils import gather_object
     from datasets import Dataset
 
     from darling.tiny_models import tiny_causal_lm
     from darling.trainer import DarlingConfig, DarlingGRPOTrainer
-
-    class RecordingTrainer(DarlingGRPOTrainer):
-        def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):
-            combined = super()._calculate_rewards(inputs, prompts, completions, completion_ids_list)
-            gathered = gather_object(list(completions))
-            self.records = [
-                *getattr(self, "records", []),
-                {
-                    "completions": gathered,
-                    "local": list(completions),
-                    "quality": combined[:, 0].tolist(),
-                    "diversity": combined[:, self._diversity_index].tolist(),
-                    "fused": combined[:, -1].tolist(),
-                },
-            ]
-            return combined
 
     model, tokenizer = tiny_causal_lm()
     args = DarlingConfig(
@@ -76,25 +75,23 @@ def _worker(out_dir: str) -> None:
         save_strategy="no",
         logging_steps=1,
         seed=0,
+        negative_quality="shift",
     )
-    trainer = RecordingTrainer(
+    reward = _fused_reward()
+    trainer = DarlingGRPOTrainer(
         model=model,
-        reward_funcs=[LengthQuality(), _diversity_reward()],
+        reward_funcs=[reward],
         args=args,
         train_dataset=Dataset.from_dict({"prompt": PROMPTS}),
         processing_class=tokenizer,
     )
     trainer.train()
     rank = torch.distributed.get_rank() if torch.distributed.is_initialized() else 0
-    Path(out_dir, f"rank{rank}.json").write_text(json.dumps(trainer.records))
+    Path(out_dir, f"rank{rank}.json").write_text(json.dumps(reward.records))
 
 
 @pytest.mark.slow
 def test_two_processes_splitting_a_group_score_like_one_process(tmp_path):
-    import torch
-
-    from darling.trainer import fuse_rewards
-
     env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     command = [
         sys.executable,
@@ -111,22 +108,15 @@ def test_two_processes_splitting_a_group_score_like_one_process(tmp_path):
     assert result.returncode == 0, result.stderr[-4000:]
     ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
     assert len(ranks[0]) == len(ranks[1]) == 2
-    reference = _diversity_reward()
+    reference = _fused_reward()
     for step0, step1 in zip(*ranks):
-        completions = step0["completions"]
-        assert len(completions) == 2 * PER_DEVICE
         # Rank 0 holds rows 0-5, rank 1 rows 6-11: the group of rows 4-7 is split between them.
-        assert step0["local"] == completions[:PER_DEVICE] and step1["local"] == completions[PER_DEVICE:]
-        groups = [completions[i : i + NUM_GENERATIONS] for i in range(0, len(completions), NUM_GENERATIONS)]
-        expected_diversity = [s for group in reference.score_groups(groups) for s in group]
-        quality = torch.tensor(step0["quality"])
-        expected_fused = fuse_rewards(
-            quality, torch.tensor(expected_diversity), num_generations=NUM_GENERATIONS
-        )
-        for step in (step0, step1):
-            assert step["diversity"] == pytest.approx(expected_diversity)
-            assert step["fused"] == pytest.approx(expected_fused.tolist())
-            assert step["quality"] == pytest.approx([float(len(c) % 4) for c in completions])
+        assert len(step0["local"]) == len(step1["local"]) == PER_DEVICE
+        completions = step0["local"] + step1["local"]
+        reference.num_generations = NUM_GENERATIONS
+        # On one process, whole groups: what the two ranks must have returned together.
+        expected = reference(prompts=step0["prompts"] + step1["prompts"], completions=completions)
+        assert step0["fused"] + step1["fused"] == pytest.approx(expected)
 
 
 if __name__ == "__main__":

@@ -1,13 +1,15 @@
 """darling: Diversity-Aware Reinforcement Learning (DARLING) for the Hugging Face ecosystem.
 
-The four public pieces, each usable on its own:
+The public pieces, each usable on its own:
 
 - :class:`PartitionClassifier`: a plain sequence-classification checkpoint that says whether two
   texts are semantically equivalent, and partitions groups of texts (:mod:`darling.classifier`).
 - :class:`DiversityRewardFunction`: a TRL reward function giving each rollout DARLING's diversity
   (:mod:`darling.rewards`).
-- :class:`DarlingConfig` and :class:`DarlingGRPOTrainer`: GRPO with quality x diversity rewards
-  (:mod:`darling.trainer`).
+- :class:`DarlingReward`: quality x diversity as one TRL reward function, so plain
+  ``trl.GRPOTrainer`` (``scale_rewards="none"``) trains DARLING (:mod:`darling.rewards`).
+- :class:`DarlingConfig` and :class:`DarlingGRPOTrainer`: GRPO with that fused reward and the
+  paper's defaults (:mod:`darling.trainer`).
 - :mod:`darling.evaluation`: pass@k, maj@k, NoveltyBench metrics and other diversity measures.
 
 :func:`partition` (from :mod:`darling.partitioning`) groups texts with any judge. Importing
@@ -26,6 +28,7 @@ __version__ = "0.2.0"
 _EXPORTS: dict[str, str] = {
     "PartitionClassifier": "darling.classifier",
     "DiversityRewardFunction": "darling.rewards",
+    "DarlingReward": "darling.rewards",
     "NGramDiversityReward": "darling.rewards",
     "MathAccuracyReward": "darling.rewards",
     "RewardModelReward": "darling.rewards",
@@ -41,6 +44,7 @@ _EXPORTS: dict[str, str] = {
 __all__ = [
     "DarlingConfig",
     "DarlingGRPOTrainer",
+    "DarlingReward",
     "DiversityRewardFunction",
     "EmbeddingJudge",
     "LexicalJudge",
@@ -59,6 +63,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from darling.evaluation import pass_at_k
     from darling.partitioning import EmbeddingJudge, LexicalJudge, diversity_scores, partition
     from darling.rewards import (
+        DarlingReward,
         DiversityRewardFunction,
         MathAccuracyReward,
         NGramDiversityReward,

@@ -1,24 +1,24 @@
-"""Evaluation: pass@k, maj@k, NoveltyBench metrics (v1.0 under two protocols, and metric v1.1), cheap diversity measures and the runner."""
+"""Evaluation: pass@k, maj@k, NoveltyBench metrics (v1.0 under two protocols, and metric v1.1), cheap diversity measures and the runner.
+
+Helpers behind them (JSONL reading, protocol tables, per-problem pass@k, ...) stay in their modules:
+:mod:`darling.evaluation.io`, :mod:`~darling.evaluation.novelty`, :mod:`~darling.evaluation.passk`, ...
+"""
 
 from darling._lazy import lazy_exports
 
 # Public name -> its module; each is imported on first use (the command line stays quick to start).
 _EXPORTS = {
     **dict.fromkeys(
-        ["darling_diversity", "distinct_n", "embedding_diversity", "self_bleu", "whitespace_tokenize"],
+        ["darling_diversity", "distinct_n", "embedding_diversity", "self_bleu"],
         "darling.evaluation.diversity",
     ),
-    **dict.fromkeys(["JsonlError", "read_jsonl"], "darling.evaluation.io"),
-    **dict.fromkeys(["JUDGE_SPECS", "load_judge"], "darling.evaluation.judge_spec"),
+    "load_judge": "darling.evaluation.judge_spec",
     **dict.fromkeys(
         ["answer_classes", "extract_answer", "maj_at_k", "majority_vote", "mean_maj_at_k"],
         "darling.evaluation.majority",
     ),
     **dict.fromkeys(
         [
-            "NOVELTYBENCH_PROTOCOLS",
-            "PROTOCOL_MAX_TOKENS_PER_TEXT",
-            "check_protocol",
             "credited_scores",
             "distinct",
             "noveltybench_metrics",
@@ -28,9 +28,7 @@ _EXPORTS = {
         ],
         "darling.evaluation.novelty",
     ),
-    **dict.fromkeys(
-        ["count_correct", "mean_pass_at_k", "pass_at_k", "pass_at_k_per_problem"], "darling.evaluation.passk"
-    ),
+    **dict.fromkeys(["mean_pass_at_k", "pass_at_k"], "darling.evaluation.passk"),
     **dict.fromkeys(["EvaluationConfig", "run_evaluation"], "darling.evaluation.runner"),
     # NoveltyBench metric v1.1
     **dict.fromkeys(
@@ -66,17 +64,11 @@ def load_metric(name: str, **kwargs):
 
 
 __all__ = [
-    "JUDGE_SPECS",
-    "NOVELTYBENCH_PROTOCOLS",
-    "PROTOCOL_MAX_TOKENS_PER_TEXT",
     "ChatEndpoint",
     "EvaluationConfig",
     "HeadScorer",
-    "JsonlError",
     "SetLevelPartitioner",
     "answer_classes",
-    "check_protocol",
-    "count_correct",
     "credited_scores",
     "darling_diversity",
     "distinct",
@@ -93,15 +85,12 @@ __all__ = [
     "noveltybench_metrics",
     "noveltybench_summary",
     "pass_at_k",
-    "pass_at_k_per_problem",
     "push_results",
     "quality",
-    "read_jsonl",
     "run_evaluation",
     "run_v11",
     "self_bleu",
     "summarize_dir",
     "utility",
-    "whitespace_tokenize",
     "write_submission",
 ]

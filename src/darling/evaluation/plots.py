@@ -1,12 +1,25 @@
-"""Plots of an evaluation run (matplotlib, headless ``Agg`` backend)."""
+"""Plots of an evaluation run (matplotlib, headless ``Agg`` backend; the ``plots`` extra)."""
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+MISSING_MATPLOTLIB = (
+    "Plots need matplotlib, which the core install leaves out: pip install 'darling-rl[plots]', or turn the "
+    "plots off (darling evaluate --no-plots, EvaluationConfig(plots=False))."
+)
+
+
+def check_plotting() -> None:
+    """Raises a clear ``ImportError`` naming the ``plots`` extra when matplotlib is not installed."""
+    if importlib.util.find_spec("matplotlib") is None:
+        raise ImportError(MISSING_MATPLOTLIB)
+
 
 def _pyplot():
+    check_plotting()
     import matplotlib
 
     matplotlib.use("Agg")

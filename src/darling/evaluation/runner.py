@@ -28,10 +28,11 @@ from darling.evaluation.majority import DEFAULT_RESAMPLES, extract_answer
 from darling.evaluation.novelty import check_patience
 from darling.evaluation.novelty_v11 import DEFAULT_MAX_NEW_TOKENS as V11_MAX_NEW_TOKENS
 from darling.evaluation.novelty_v11 import PROTOCOL as V11_PROTOCOL
-from darling.evaluation.plots import plot_distinct_histogram, plot_pass_at_k
+from darling.evaluation.plots import check_plotting, plot_distinct_histogram, plot_pass_at_k
 from darling.evaluation.records import make_record, summarize
 from darling.evaluation.resume import check_run_config, read_records, write_run_config
-from darling.partitioning import check_mode, partition_groups
+from darling.partitioning import partition_groups
+from darling.partitioning.algorithms import check_mode
 
 TASKS: tuple[str, ...] = ("math", "open")
 SAMPLES_FILE = "samples.jsonl"
@@ -157,6 +158,8 @@ class EvaluationConfig:
         if self.backend not in BACKENDS:
             raise ValueError(f"Unknown backend {self.backend!r}; choose one of {', '.join(BACKENDS)}.")
         check_mode(self.partition_mode)
+        if self.plots:
+            check_plotting()  # before hours of sampling, not after
         v11 = self.protocol == V11_PROTOCOL
         if self.max_new_tokens is None:
             self.max_new_tokens = V11_MAX_NEW_TOKENS if v11 else 512

@@ -5,19 +5,20 @@ classes of equivalent ones; :func:`diversity_scores` turns classes into DARLING'
 is anything that says whether two texts are equivalent: a learned
 :class:`~darling.classifier.PartitionClassifier`, an :class:`EmbeddingJudge` (cosine of
 sentence-transformers embeddings), a :class:`LexicalJudge`, or any callable ``(a, b) -> bool``.
+
+Helpers behind these (``as_judge``, ``relabel``, ``short_text_equivalent``, ...) stay in their
+modules (:mod:`darling.partitioning.judges`, :mod:`~darling.partitioning.algorithms`,
+:mod:`~darling.partitioning.shortcut`).
 """
 
 from darling.partitioning.algorithms import (
     PARTITION_MODES,
     PartitionResult,
-    check_mode,
-    class_sizes,
     diversity_scores,
     partition,
     partition_groups,
-    relabel,
 )
-from darling.partitioning.calibration import CascadeCalibration, calibrate_cascade
+from darling.partitioning.calibration import calibrate_cascade
 from darling.partitioning.embedding import EmbeddingJudge
 from darling.partitioning.judges import (
     CallableJudge,
@@ -26,17 +27,11 @@ from darling.partitioning.judges import (
     Judge,
     LexicalJudge,
     ScoreJudge,
-    as_judge,
-    ngram_f1,
-    normalize_text,
 )
-from darling.partitioning.shortcut import SHORT_TEXT_RULES, short_text_equivalent
 
 __all__ = [
     "PARTITION_MODES",
-    "SHORT_TEXT_RULES",
     "CallableJudge",
-    "CascadeCalibration",
     "CascadeJudge",
     "EmbeddingJudge",
     "ExactMatchJudge",
@@ -44,15 +39,8 @@ __all__ = [
     "LexicalJudge",
     "PartitionResult",
     "ScoreJudge",
-    "as_judge",
     "calibrate_cascade",
-    "check_mode",
-    "class_sizes",
     "diversity_scores",
-    "ngram_f1",
-    "normalize_text",
     "partition",
     "partition_groups",
-    "relabel",
-    "short_text_equivalent",
 ]

@@ -112,3 +112,34 @@ def check_location(name_or_path: str | os.PathLike, what: str = "checkpoint") ->
             "Check the path."
         )
     return location
+
+
+def check_positive_int(value: object, name: str, allow_none: bool = False, hint: str = "") -> int | None:
+    """Returns ``value`` unchanged if it is a positive ``int`` (not a ``bool``), or ``None`` when allowed.
+
+    ``hint`` is appended to the error message (say what a usual value is).
+
+    Example:
+        >>> check_positive_int(4, "num_generations")
+        4
+    """
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        suffix = " or None" if allow_none else ""
+        raise ValueError(
+            f"`{name}` must be a positive int{suffix}, got {value!r}.{' ' + hint if hint else ''}"
+        )
+    return value
+
+
+def check_choice(value: object, name: str, choices: Sequence[str]) -> str:
+    """Returns ``value`` if it is one of ``choices``, else raises an error listing them.
+
+    Example:
+        >>> check_choice("shift", "negative_quality", ("allow", "shift"))
+        'shift'
+    """
+    if value not in choices:
+        raise ValueError(f"Unknown {name} {value!r}; choose one of {', '.join(choices)}.")
+    return value  # type: ignore[return-value]

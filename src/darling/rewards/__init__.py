@@ -8,34 +8,27 @@ names its metrics after. The reward-model pieces (torch, transformers) are impor
 """
 
 from darling._lazy import lazy_exports
-from darling.rewards._groups import completion_text, completion_texts, group_bounds
-from darling.rewards.distributed import gather_rows, local_slice
 from darling.rewards.diversity import AsyncDiversityRewardFunction, DiversityRewardFunction
-from darling.rewards.math import MathAccuracyReward, verify_math_answer
-from darling.rewards.ngram import NGramDiversityReward, ngram_novelty
+from darling.rewards.math import MathAccuracyReward
+from darling.rewards.ngram import NGramDiversityReward
+from darling.rewards.settings import DiversitySettings
 
 __getattr__, __dir__ = lazy_exports(
     __name__,
     {
         "AtheneRewardModel": "darling.rewards.athene",
+        "DarlingReward": "darling.rewards.fused",
         "RewardModelReward": "darling.rewards.reward_model",
-        "load_reward_model": "darling.rewards.reward_model",
     },
 )
 
 __all__ = [
     "AsyncDiversityRewardFunction",
     "AtheneRewardModel",
+    "DarlingReward",
     "DiversityRewardFunction",
+    "DiversitySettings",
     "MathAccuracyReward",
     "NGramDiversityReward",
     "RewardModelReward",
-    "completion_text",
-    "completion_texts",
-    "gather_rows",
-    "group_bounds",
-    "load_reward_model",
-    "local_slice",
-    "ngram_novelty",
-    "verify_math_answer",
 ]

@@ -10,6 +10,8 @@ import hashlib
 from collections.abc import Sequence
 from typing import Any
 
+from darling.partitioning._validation import check_positive_int
+
 
 def _content_text(content: Any, where: str) -> str:
     if content is None:
@@ -148,8 +150,7 @@ def group_bounds(
             ``prompts`` is given.
     """
     if num_generations is not None:
-        if isinstance(num_generations, bool) or not isinstance(num_generations, int) or num_generations < 1:
-            raise ValueError(f"`num_generations` must be a positive int, got {num_generations!r}.")
+        check_positive_int(num_generations, "num_generations")
         if total % num_generations:
             raise ValueError(
                 f"Got {total} rollouts in total, which is not a multiple of num_generations={num_generations}; "

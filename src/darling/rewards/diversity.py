@@ -16,12 +16,12 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from darling.partitioning._validation import check_groups, check_number
-from darling.partitioning.algorithms import check_mode, diversity_scores, partition_groups
+from darling.partitioning._validation import check_groups, check_positive_int
+from darling.partitioning.algorithms import diversity_scores, partition_groups
 from darling.partitioning.judges import as_judge
-from darling.partitioning.shortcut import check_short_text_rule
 from darling.rewards._groups import completion_texts, group_bounds, overlapping_groups, prompt_key
 from darling.rewards.distributed import gather_for_groups
+from darling.rewards.settings import DiversitySettings
 
 METRIC_PREFIX = "darling/"
 
@@ -53,7 +53,7 @@ class DiversityRewardFunction:
     Args:
         classifier: A :class:`~darling.PartitionClassifier`, or a local path or hub id to load one
             from. Give this or ``judge``.
-        judge: Anything :func:`darling.partitioning.as_judge` accepts (a judge, a callable
+        judge: Anything :func:`darling.partitioning.judges.as_judge` accepts (a judge, a callable
             ``(a, b) -> bool``, a ``SentenceTransformer``). Give this or ``classifier``.
         mode: ``"all_pairs"`` (union-find over all pairs, DARLING training) or ``"greedy"``
             (NoveltyBench).
@@ -114,32 +114,34 @@ class DiversityRewardFunction:
                 "or `judge` (e.g. judge=darling.EmbeddingJudge('minilm')); got "
                 + ("both." if classifier is not None else "neither.")
             )
-        floor = check_number(floor, "floor", 0.0, 1.0)
-        correctness_threshold = check_number(correctness_threshold, "correctness_threshold")
-        if num_generations is not None and (
-            isinstance(num_generations, bool) or not isinstance(num_generations, int) or num_generations < 1
-        ):
-            raise ValueError(f"`num_generations` must be a positive int or None, got {num_generations!r}.")
+        # The settings are checked where they are defined, in DiversitySettings.
+        settings = DiversitySettings(
+            mode=mode,
+            floor=floor,
+            short_text_rule=short_text_rule,
+            correctness_threshold=correctness_threshold,
+            batch_size=batch_size,
+            gather=gather,
+        )
+        num_generations = check_positive_int(num_generations, "num_generations", allow_none=True)
         if correctness_reward is not None and not callable(correctness_reward):
             raise TypeError(
                 f"`correctness_reward` must be a reward function (callable), got {type(correctness_reward).__name__}."
             )
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"`batch_size` must be a positive int, got {batch_size!r}.")
         self.classifier = None
         if classifier is not None:
-            self.classifier, self.judge = _classifier_judge(classifier, batch_size)
+            self.classifier, self.judge = _classifier_judge(classifier, settings.batch_size)
         else:
             self.judge = as_judge(judge)
         self.classifier_id: str | None = getattr(self.classifier, "name_or_path", None) or None
-        self.mode = check_mode(mode)
-        self.floor = floor
-        self.short_text_rule = None if short_text_rule is None else check_short_text_rule(short_text_rule)
+        self.mode = settings.mode
+        self.floor = settings.floor
+        self.short_text_rule = settings.short_text_rule
         self.num_generations = num_generations
         self.correctness_reward = correctness_reward
-        self.correctness_threshold = correctness_threshold
-        self.gather = gather
-        self.batch_size = batch_size
+        self.correctness_threshold = settings.correctness_threshold
+        self.gather = settings.gather
+        self.batch_size = settings.batch_size
         self.last_stats: dict[str, float] = {}
 
     @classmethod
@@ -233,10 +235,13 @@ class DiversityRewardFunction:
             completions: Strings, or lists of chat messages for conversational prompts.
             completion_ids: Token ids (unused; accepted for TRL).
             log_metric: TRL's metric logger; receives ``darling/mean_classes``,
-                ``darling/mean_diversity`` and ``darling/settled_without_model`` (and
+                ``darling/mean_diversity``, ``darling/collapsed_groups`` (the share of groups whose
+                rollouts all fell into one class) and ``darling/settled_without_model`` (and
                 ``darling/correct_fraction`` with a ``correctness_reward``), computed over the
                 groups this process scored (TRL averages them over processes).
             **kwargs: Other TRL arguments and dataset columns, passed on to ``correctness_reward``.
+                With TRL's ``log_extra``, each rollout's class id (numbered per group, ``None`` for
+                a rollout left out of the partition) goes to the completions table as ``darling/class``.
 
         Returns:
             One diversity score in ``[floor, 1]`` per completion.
@@ -246,6 +251,14 @@ class DiversityRewardFunction:
                 groups of ``num_generations``.
             TypeError: On a ``None`` or malformed completion (the message names its index).
         """
+        scores, labels = self._score_local(prompts, completions, completion_ids, kwargs)
+        self._log(log_metric, kwargs.get("log_extra"), labels)
+        return scores
+
+    def _score_local(
+        self, prompts: Sequence[Any] | None, completions: Sequence[Any], completion_ids: Any, kwargs: dict
+    ) -> tuple[list[float], list[int | None]]:
+        """Diversity and class id of each of this process's rollouts (groups gathered across processes first)."""
         texts = completion_texts(prompts, completions)
         if self.num_generations is None and prompts is None:
             raise ValueError("Pass `prompts` (to group rollouts by prompt) or set `num_generations`.")
@@ -254,14 +267,7 @@ class DiversityRewardFunction:
             correct = self._correct_flags(prompts, completions, completion_ids, kwargs)
         # A digest of each prompt: it finds the groups without num_generations and checks them with it.
         keys = [prompt_key(p) for p in prompts] if prompts is not None else [None] * len(texts)
-        rows = [
-            (
-                text,
-                keys[i],
-                correct[i] if correct is not None else True,
-            )
-            for i, text in enumerate(texts)
-        ]
+        rows = [(text, keys[i], correct[i] if correct is not None else True) for i, text in enumerate(texts)]
         all_rows, counts, rank = gather_for_groups(rows, gather=self.gather)
         bounds = group_bounds(len(all_rows), self.num_generations, [row[1] for row in all_rows])
         start = sum(counts[:rank])
@@ -270,14 +276,23 @@ class DiversityRewardFunction:
         needed = overlapping_groups(bounds, start, stop)
         groups = [[all_rows[i][0] for i in b] for b in needed]
         flags = [[all_rows[i][2] for i in b] for b in needed] if correct is not None else None
-        scores = {}
-        for b, group_scores in zip(needed, self.score_groups(groups, flags)):
+        scores, labels = {}, {}
+        for b, group_scores, group_labels in zip(needed, *self._score_groups(groups, flags)):
             scores.update(zip(b, group_scores))
+            labels.update(zip(b, group_labels))
+        rows_here = range(start, stop)
+        return [scores[i] for i in rows_here], [labels[i] for i in rows_here]
+
+    def _log(
+        self, log_metric: Callable | None, log_extra: Callable | None, labels: Sequence[int | None]
+    ) -> None:
+        """Sends :attr:`last_stats` to TRL's ``log_metric`` and each rollout's class id to ``log_extra``."""
         if log_metric is not None and self.last_stats:
             for name, value in self.last_stats.items():
                 if name != "num_groups":
                     log_metric(METRIC_PREFIX + name, value)
-        return [scores[i] for i in range(start, stop)]
+        if log_extra is not None:
+            log_extra(METRIC_PREFIX + "class", list(labels))
 
     def score_groups(
         self, groups: Sequence[Sequence[str]], correct: Sequence[Sequence[bool]] | None = None
@@ -299,6 +314,12 @@ class DiversityRewardFunction:
             >>> reward.score_groups([["a", "a"], ["x", "y", "x"]])
             [[0.1, 0.1], [0.5, 1.0, 0.5]]
         """
+        return self._score_groups(groups, correct)[0]
+
+    def _score_groups(
+        self, groups: Sequence[Sequence[str]], correct: Sequence[Sequence[bool]] | None
+    ) -> tuple[list[list[float]], list[list[int | None]]]:
+        """Scores and class ids of whole groups (``None`` for a rollout left out of the partition)."""
         groups = check_groups(groups)
         if correct is not None:
             if len(correct) != len(groups) or any(len(c) != len(g) for c, g in zip(correct, groups)):
@@ -312,17 +333,21 @@ class DiversityRewardFunction:
             mode=self.mode,
             short_text_rule=self.short_text_rule,
         )
-        out = []
+        out, classes = [], []
         for group, idx, result in zip(groups, kept, results):
             scores = [self.floor] * len(group)
+            labels: list[int | None] = [None] * len(group)
+            for i, label in zip(idx, result.labels):
+                labels[i] = label
             # With correctness, a lone correct rollout has no correct peer to differ from: the official
             # partition_correct gives its whole group the floor.
             if correct is None or len(idx) > 1:
                 for i, score in zip(idx, diversity_scores(result.labels, floor=self.floor)):
                     scores[i] = score
             out.append(scores)
+            classes.append(labels)
         self.last_stats = self._stats(out, kept, results, correct is not None)
-        return out
+        return out, classes
 
     @staticmethod
     def _stats(scores, kept, results, with_correctness: bool) -> dict[str, float]:
@@ -335,6 +360,9 @@ class DiversityRewardFunction:
             "mean_classes": sum(r.num_classes for r in results) / len(results),
             "mean_diversity": sum(flat) / len(flat),
             "settled_without_model": 1.0 if num_pairs == 0 else 1.0 - judged / num_pairs,
+            # Groups whose (two or more) partitioned rollouts all fell into one class.
+            "collapsed_groups": sum(len(idx) > 1 and r.num_classes == 1 for idx, r in zip(kept, results))
+            / len(results),
             "num_groups": float(len(results)),
         }
         if with_correctness:

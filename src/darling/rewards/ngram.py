@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from darling.partitioning._validation import check_groups, check_number, check_texts
+from darling.partitioning._validation import check_groups, check_number, check_positive_int, check_texts
 from darling.rewards._groups import completion_texts, group_bounds, overlapping_groups, prompt_key
 from darling.rewards.distributed import gather_for_groups
 
@@ -33,8 +33,7 @@ def ngram_novelty(texts: Sequence[str], n: int = 4) -> list[float]:
         >>> round(ngram_novelty(["loop " * 10, "something else entirely here"], n=4)[0], 4)  # 1 distinct / 7
         0.1429
     """
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"`n` must be a positive int, got {n!r}.")
+    check_positive_int(n, "n")
     tokens = [text.split() for text in check_texts(texts)]
     grams = [{tuple(words[i : i + n]) for i in range(len(words) - n + 1)} for words in tokens]
     # How many texts each n-gram appears in.
@@ -76,13 +75,9 @@ class NGramDiversityReward:
         floor: float = 0.0,
         gather: bool = True,
     ) -> None:
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise ValueError(f"`n` must be a positive int, got {n!r}.")
+        check_positive_int(n, "n")
         floor = check_number(floor, "floor", 0.0, 1.0)
-        if num_generations is not None and (
-            isinstance(num_generations, bool) or not isinstance(num_generations, int) or num_generations < 1
-        ):
-            raise ValueError(f"`num_generations` must be a positive int or None, got {num_generations!r}.")
+        check_positive_int(num_generations, "num_generations", allow_none=True)
         self.n = n
         self.num_generations = num_generations
         self.floor = float(floor)

@@ -23,7 +23,7 @@ from typing import Any
 import torch
 from tqdm.auto import tqdm
 
-from darling.partitioning._validation import check_location
+from darling.partitioning._validation import check_location, check_positive_int
 from darling.rewards._groups import completion_text
 from darling.rewards.athene import (
     HUB_KWARGS,
@@ -187,8 +187,7 @@ class RewardModelReward:
     ) -> None:
         from transformers import AutoTokenizer
 
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"`batch_size` must be a positive int, got {batch_size!r}.")
+        check_positive_int(batch_size, "batch_size")
         if isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 2:
             raise ValueError(f"`max_length` must be an int of at least 2, got {max_length!r}.")
         if isinstance(model, (str, os.PathLike)):

@@ -1,23 +1,10 @@
-"""DARLING on TRL: the config, the reward fusion and the GRPO trainer."""
+"""DARLING on TRL: the config with the paper's defaults and the GRPO trainer that uses the fused reward.
+
+The fused reward itself (usable with any TRL trainer) is :class:`darling.rewards.DarlingReward`; its
+arithmetic is in :mod:`darling.rewards.fusion`.
+"""
 
 from darling.trainer.config import DarlingConfig
-from darling.trainer.fusion import (
-    FUSIONS,
-    NEGATIVE_QUALITY_MODES,
-    fuse_rewards,
-    group_advantages,
-    handle_negative_quality,
-    weighted_quality,
-)
 from darling.trainer.grpo_trainer import DarlingGRPOTrainer
 
-__all__ = [
-    "FUSIONS",
-    "NEGATIVE_QUALITY_MODES",
-    "DarlingConfig",
-    "DarlingGRPOTrainer",
-    "fuse_rewards",
-    "group_advantages",
-    "handle_negative_quality",
-    "weighted_quality",
-]
+__all__ = ["DarlingConfig", "DarlingGRPOTrainer"]

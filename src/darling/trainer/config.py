@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import math
 from dataclasses import dataclass, field
 
 import torch
 from trl import GRPOConfig
 
-from darling.trainer.fusion import FUSIONS, NEGATIVE_QUALITY_MODES
+from darling.partitioning._validation import check_positive_int
+from darling.rewards.fusion import check_fusion_settings
+from darling.rewards.settings import DiversitySettings
 
 
 def _has_accelerator() -> bool:
@@ -43,9 +43,11 @@ class DarlingConfig(GRPOConfig):
     ``bf16`` defaults to ``True`` when a CUDA or XPU device is present and to ``False`` otherwise
     (GRPOConfig's unconditional ``bf16=True`` fails on CPU-only machines); an explicit value wins.
 
-    The diversity reward's own settings (threshold, partition mode, floor, ...) belong to
-    :class:`~darling.rewards.DiversityRewardFunction`: pass one in ``reward_funcs``, or name a
-    classifier in ``diversity_classifier`` and its settings in ``diversity_kwargs``.
+    The diversity reward's own settings (threshold, partition mode, floor, ...) are a
+    :class:`~darling.rewards.DiversitySettings`: pass a ``DiversityRewardFunction`` in
+    ``reward_funcs``, or name a classifier in ``diversity_classifier`` and its settings in
+    ``diversity_kwargs`` (a dict, checked when the config is built; typed as
+    :attr:`diversity_settings`).
 
     Example:
         >>> config = DarlingConfig(output_dir="out", use_cpu=True, diversity_classifier="path/to/classifier",
@@ -149,9 +151,10 @@ class DarlingConfig(GRPOConfig):
     diversity_kwargs: dict | str | None = field(
         default=None,
         metadata={
-            "help": "Keyword arguments of DiversityRewardFunction.from_pretrained for the reward built from "
-            "diversity_classifier, e.g. {'threshold': 0.32, 'mode': 'all_pairs', 'floor': 0.1} (the reward function "
-            "owns and validates them). A JSON string on the command line."
+            "help": "Settings of the diversity reward built from diversity_classifier (a darling.rewards."
+            "DiversitySettings as a dict), e.g. {'threshold': 0.32, 'mode': 'all_pairs', 'floor': 0.1}: threshold, "
+            "mode, floor, short_text_rule, correctness_threshold, batch_size, gather, model_kwargs, server_options. "
+            "A JSON object on the command line."
         },
     )
     fusion: str = field(
@@ -182,17 +185,18 @@ class DarlingConfig(GRPOConfig):
         super().__post_init__()
         self._check_darling_settings()
 
+    @property
+    def diversity_settings(self) -> DiversitySettings:
+        """``diversity_kwargs`` as typed :class:`~darling.rewards.DiversitySettings` (defaults when unset)."""
+        return DiversitySettings.from_value(self.diversity_kwargs)
+
     def _check_darling_settings(self) -> None:
-        if isinstance(self.diversity_kwargs, str):
-            try:
-                self.diversity_kwargs = json.loads(self.diversity_kwargs)
-            except json.JSONDecodeError as err:
-                raise ValueError(
-                    f"diversity_kwargs must be a JSON object such as '{{\"threshold\": 0.32}}', got "
-                    f"{self.diversity_kwargs!r} ({err})."
-                ) from None
-        if self.diversity_kwargs is not None and not isinstance(self.diversity_kwargs, dict):
-            raise ValueError(f"diversity_kwargs must be a dict, got {type(self.diversity_kwargs).__name__}.")
+        if self.diversity_kwargs is not None:
+            # Checked (keys, then each value) by DiversitySettings; kept as the plain dict given, so the config
+            # stays JSON-serialisable and a recipe round-trips as written.
+            given = DiversitySettings.mapping(self.diversity_kwargs)
+            settings = DiversitySettings(**given)
+            self.diversity_kwargs = {name: getattr(settings, name) for name in given}
         if self.diversity_servers is not None:
             if isinstance(self.diversity_servers, str):  # "http://a:8000,http://b:8000" from a flag or a file
                 self.diversity_servers = [url for url in self.diversity_servers.split(",") if url.strip()]
@@ -207,41 +211,15 @@ class DarlingConfig(GRPOConfig):
                     "diversity_servers name the servers of a classifier: set diversity_classifier to the checkpoint "
                     "they serve (its pair layout and tokenizer build the requests)."
                 )
-        if self.fusion not in FUSIONS:
-            raise ValueError(
-                f"fusion={self.fusion!r} is not supported; set fusion to one of {', '.join(FUSIONS)}."
-            )
-        if self.diversity_weight is not None and (
-            isinstance(self.diversity_weight, bool)
-            or not isinstance(self.diversity_weight, (int, float))
-            or not math.isfinite(self.diversity_weight)
-        ):
-            raise ValueError(
-                f"diversity_weight must be a finite number, e.g. 1.0, got {self.diversity_weight!r}."
-            )
-        if self.fusion == "additive" and self.diversity_weight is None:
-            raise ValueError(
-                "fusion='additive' needs diversity_weight (reward = quality + diversity_weight * diversity); set "
-                "diversity_weight, e.g. 1.0, or use fusion='multiplicative'."
-            )
-        if self.fusion == "multiplicative" and self.diversity_weight is not None:
-            raise ValueError(
-                "diversity_weight only applies to fusion='additive'; remove diversity_weight or set fusion='additive'."
-            )
-        if self.negative_quality not in NEGATIVE_QUALITY_MODES:
-            raise ValueError(
-                f"negative_quality={self.negative_quality!r} is not supported; choose one of "
-                f"{', '.join(NEGATIVE_QUALITY_MODES)}."
-            )
-        if self.max_prompt_length is not None and (
-            isinstance(self.max_prompt_length, bool)
-            or not isinstance(self.max_prompt_length, int)
-            or self.max_prompt_length < 1
-        ):
-            raise ValueError(
-                f"max_prompt_length must be a positive number of tokens or None, got {self.max_prompt_length!r}; "
-                "the official runs used 512 (chat) and 1024 (math)."
-            )
+        self.fusion, self.diversity_weight, self.negative_quality = check_fusion_settings(
+            self.fusion, self.diversity_weight, self.negative_quality
+        )
+        check_positive_int(
+            self.max_prompt_length,
+            "max_prompt_length",
+            allow_none=True,
+            hint="It counts prompt tokens; the official runs used 512 (chat) and 1024 (math).",
+        )
         if self.multi_objective_aggregation != "sum_then_normalize":
             raise ValueError(
                 "DARLING fuses quality and diversity before computing advantages, which needs "

@@ -1,4 +1,4 @@
-"""DarlingGRPOTrainer: GRPO whose reward is quality x semantic diversity."""
+"""DarlingGRPOTrainer: TRL's GRPOTrainer with DARLING's fused reward and the paper's defaults."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ from typing import Any, ClassVar
 
 import torch
 from trl import GRPOConfig, GRPOTrainer
+from trl.data_utils import is_conversational
 
 from darling.rewards.diversity import AsyncDiversityRewardFunction, DiversityRewardFunction
+from darling.rewards.fused import DarlingReward
 from darling.trainer.config import DarlingConfig
-from darling.trainer.fusion import fuse_rewards, weighted_quality
 from darling.trainer.prompt_filter import drop_long_prompts
 
 _CITATION = textwrap.dedent("""\
@@ -49,10 +50,6 @@ def full_weights_under_zero3():
         deepspeed.set_hf_deepspeed_config(config)
 
 
-def _is_diversity_reward(func: Any) -> bool:
-    return isinstance(func, DiversityRewardFunction)
-
-
 def _describe_judge(reward: DiversityRewardFunction, fallback: str | None = None) -> str:
     """A short human-readable name of the judge behind a diversity reward (for the model card)."""
     if fallback or reward.classifier_id:
@@ -63,32 +60,32 @@ def _describe_judge(reward: DiversityRewardFunction, fallback: str | None = None
 class DarlingGRPOTrainer(GRPOTrainer):
     """GRPO trainer for DARLING (Diversity-Aware RL, arXiv 2509.02534).
 
-    Each rollout's reward is ``quality x diversity``, where quality is the weighted sum of every
-    reward function except the diversity one (``reward_weights``, with TRL's ``nansum``) and
-    diversity comes from a :class:`~darling.rewards.DiversityRewardFunction` that partitions each
-    prompt's rollouts into semantic-equivalence classes. The advantage is ``reward - group mean``
-    (no std division with the default ``scale_rewards="none"``).
+    A thin ``trl.GRPOTrainer``: it turns ``reward_funcs`` into one
+    :class:`~darling.rewards.DarlingReward` (quality x diversity per rollout, where quality is the
+    weighted sum of every reward function except the diversity one) and trains on it with
+    :class:`~darling.trainer.DarlingConfig`'s defaults (``scale_rewards="none"``: the advantage is
+    ``reward - group mean``). Everything else is TRL's own training loop, unchanged, so
+    ``trl.GRPOTrainer(reward_funcs=[DarlingReward(...)], args=GRPOConfig(scale_rewards="none", ...))``
+    trains the same model.
 
-    The only change w.r.t. ``GRPOTrainer`` is ``_calculate_rewards``: it calls TRL's version, fuses
-    quality and diversity on the gathered ``(N, K)`` rewards and returns them with one extra column
-    holding the fused reward; the trainer's reward weights are ``0`` for the ``K`` raw columns and
-    ``1`` for the fused one, so TRL's weighted sum, its advantages and its ``reward`` metric all use
-    the fused reward while ``rewards/<func>/mean`` still logs each raw reward. Logged in addition:
-    ``darling/quality_mean``, ``darling/diversity_mean``, ``darling/fused_reward_mean`` and
-    ``darling/fused_reward_std``.
+    TRL logs the fused reward as ``rewards/darling/mean`` and ``reward``; the fused reward logs
+    ``darling/quality_mean``, ``darling/diversity_mean``, ``darling/fused_reward_mean``,
+    ``darling/quality/<name>_mean``, ``darling/collapsed_groups`` and its other diversity metrics,
+    and puts each rollout's class id, diversity and quality in TRL's completions table.
 
     A diversity reward built from ``args.diversity_classifier`` loads the classifier on each
     process's own device (in bf16 when training in bf16); every process partitions whole groups.
-
-    A rollout whose quality rewards are all ``None`` (or whose diversity is ``None``) is unscorable:
-    it is left out of its group's mean and gets advantage 0, as in TRL.
+    A rollout whose quality rewards are all ``None`` is unscorable: it is left out of its group's
+    mean and gets advantage 0, as in TRL.
 
     Args:
         model: The policy, as in ``GRPOTrainer``.
         reward_funcs: Quality reward functions, optionally with one ``DiversityRewardFunction``
-            (its own judge and settings are kept; its ``num_generations`` is set from ``args``).
-            Without one, it is built from ``args.diversity_classifier``.
-        args: A :class:`~darling.trainer.DarlingConfig`.
+            (its own judge and settings are kept; its ``num_generations`` is set from ``args``), or
+            one ready-made ``DarlingReward`` (used as it is). Without a diversity reward, one is
+            built from ``args.diversity_classifier`` and ``args.diversity_kwargs``.
+        args: A :class:`~darling.trainer.DarlingConfig`; its ``reward_weights`` weight the quality
+            functions (one entry per reward function; the diversity function's entry, if given, is 1.0).
         **kwargs: Everything else ``GRPOTrainer`` accepts (``train_dataset``, ``processing_class``, ...).
 
     Raises:
@@ -141,56 +138,150 @@ class DarlingGRPOTrainer(GRPOTrainer):
             if isinstance(reward_funcs, list)
             else [reward_funcs]
         )
-        diversity_positions = [i for i, func in enumerate(funcs) if _is_diversity_reward(func)]
-        if len(diversity_positions) > 1:
-            raise ValueError(
-                f"reward_funcs holds {len(diversity_positions)} DiversityRewardFunctions (positions "
-                f"{diversity_positions}); DARLING multiplies quality by one diversity score, keep exactly one."
+        if len(funcs) == 1 and isinstance(funcs[0], DarlingReward):
+            self.darling_reward = funcs[0]
+            self._warn_ignored(
+                args,
+                ("diversity_classifier", "diversity_servers", "diversity_kwargs", "reward_weights"),
+                "DarlingReward",
             )
-        if len(funcs) == len(diversity_positions):
-            raise ValueError(
-                "DarlingGRPOTrainer needs at least one quality reward function (e.g. darling.rewards."
-                "MathAccuracyReward or RewardModelReward) in reward_funcs; diversity alone has nothing to multiply."
-            )
-        if diversity_positions:
-            self._diversity_index = diversity_positions[0]
-            ignored = [
-                f"{name}={getattr(args, name)!r}"
-                for name in ("diversity_classifier", "diversity_servers", "diversity_kwargs")
-                if getattr(args, name)
-            ]
-            if ignored:
+            reward = self.darling_reward
+            if (reward.fusion, reward.diversity_weight, reward.negative_quality) != (
+                args.fusion,
+                args.diversity_weight,
+                args.negative_quality,
+            ):
                 warnings.warn(
-                    f"{', '.join(ignored)} ignored: reward_funcs already holds a DiversityRewardFunction, which keeps "
-                    "its own judge and settings (set them on it, or drop it from reward_funcs).",
+                    f"The DarlingReward in reward_funcs keeps its own fusion={reward.fusion!r}, diversity_weight="
+                    f"{reward.diversity_weight!r} and negative_quality={reward.negative_quality!r}; the config's "
+                    f"({args.fusion!r}, {args.diversity_weight!r}, {args.negative_quality!r}) are ignored.",
                     UserWarning,
                     stacklevel=2,
                 )
         else:
-            funcs.append(self._build_diversity_reward(args))
-            self._diversity_index = len(funcs) - 1
-            if args.reward_weights is not None and len(args.reward_weights) == len(funcs) - 1:
-                # The user weighted only the quality functions; the built diversity function gets a neutral 1.0.
-                args = copy.copy(args)
-                args.reward_weights = [*args.reward_weights, 1.0]
-        self._check_diversity_weight(args, len(funcs))
-        self.diversity_reward = funcs[self._diversity_index]
-        self.diversity_reward.num_generations = args.num_generations
-        self._warned_negative_quality = False
+            self.darling_reward = self._build_darling_reward(funcs, args)
+        self.darling_reward.num_generations = args.num_generations
+        self.diversity_reward = self.darling_reward.diversity
+        if args.reward_weights is not None:
+            # The weights now live in the fused reward; TRL sees one reward function of weight 1.
+            args = copy.copy(args)
+            args.reward_weights = None
 
-        super().__init__(model, reward_funcs=funcs, args=args, **kwargs)
+        super().__init__(model, reward_funcs=[self.darling_reward], args=args, **kwargs)
 
-        # Quality = weighted sum of every raw column but the diversity one; TRL's own weights then select
-        # only the fused column that _calculate_rewards appends.
-        quality_weights = self.reward_weights.clone()
-        quality_weights[self._diversity_index] = 0.0
-        self.quality_weights = quality_weights
-        self.reward_weights = torch.cat([torch.zeros_like(quality_weights), torch.ones(1)])
         if args.max_prompt_length is not None:
-            self._drop_long_prompts(args.max_prompt_length)
+            self.train_dataset = self._drop_long_prompts(self.train_dataset, args.max_prompt_length, "train")
+            self.eval_dataset = self._drop_long_prompts(self.eval_dataset, args.max_prompt_length, "eval")
 
-    def _drop_long_prompts(self, max_length: int) -> None:
-        """Applies ``DarlingConfig.max_prompt_length`` to the train and eval datasets (verl's prompt filter)."""
+    @staticmethod
+    def _warn_ignored(args: DarlingConfig, names: tuple[str, ...], holder: str) -> None:
+        ignored = [f"{name}={getattr(args, name)!r}" for name in names if getattr(args, name)]
+        if ignored:
+            warnings.warn(
+                f"{', '.join(ignored)} ignored: reward_funcs already holds a {holder}, which keeps its own settings "
+                "(set them on it, or drop it from reward_funcs).",
+                UserWarning,
+                stacklevel=3,
+            )
+
+    @classmethod
+    def _build_darling_reward(cls, funcs: list[Any], args: DarlingConfig) -> DarlingReward:
+        """The fused reward of ``reward_funcs`` and ``args``: quality functions, their weights and the diversity."""
+        if any(isinstance(func, DarlingReward) for func in funcs):
+            raise ValueError(
+                "A DarlingReward already fuses quality and diversity: pass it alone as reward_funcs=[darling_reward], "
+                "or pass its quality functions and diversity reward instead."
+            )
+        positions = [i for i, func in enumerate(funcs) if isinstance(func, DiversityRewardFunction)]
+        if len(positions) > 1:
+            raise ValueError(
+                f"reward_funcs holds {len(positions)} DiversityRewardFunctions (positions {positions}); DARLING "
+                "multiplies quality by one diversity score, keep exactly one."
+            )
+        if len(funcs) == len(positions):
+            raise ValueError(
+                "DarlingGRPOTrainer needs at least one quality reward function (e.g. darling.rewards."
+                "MathAccuracyReward or RewardModelReward) in reward_funcs; diversity alone has nothing to multiply."
+            )
+        weights = args.reward_weights
+        if positions:
+            cls._warn_ignored(
+                args,
+                ("diversity_classifier", "diversity_servers", "diversity_kwargs"),
+                "DiversityRewardFunction",
+            )
+            diversity = funcs[positions[0]]
+            if weights is not None:
+                cls._check_weights(weights, len(funcs), positions[0])
+                weights = [w for i, w in enumerate(weights) if i != positions[0]]
+        else:
+            if weights is not None and len(weights) == len(funcs) + 1:
+                # Weights given for the quality functions and the diversity function built here.
+                cls._check_weights(weights, len(weights), len(funcs))
+                weights = weights[:-1]
+            elif weights is not None and len(weights) != len(funcs):
+                raise ValueError(
+                    f"reward_weights has {len(weights)} entries for {len(funcs)} quality reward functions; give one "
+                    "weight per reward function."
+                )
+            diversity = cls._build_diversity_reward(args)
+        quality = [func for i, func in enumerate(funcs) if i not in positions]
+        return DarlingReward(
+            quality,
+            diversity,
+            fusion=args.fusion,
+            diversity_weight=args.diversity_weight,
+            negative_quality=args.negative_quality,
+            quality_weights=None if weights is None else [float(w) for w in weights],
+        )
+
+    @staticmethod
+    def _check_weights(weights: list[float], num_funcs: int, diversity_index: int) -> None:
+        if len(weights) != num_funcs:
+            raise ValueError(
+                f"reward_weights has {len(weights)} entries for {num_funcs} reward functions (the diversity "
+                "function included); give one weight per reward function."
+            )
+        if float(weights[diversity_index]) != 1.0:
+            raise ValueError(
+                f"reward_weights gives the diversity function weight {weights[diversity_index]}, but DARLING "
+                "does not sum it: set that entry to 1.0 and use fusion='additive' with diversity_weight to weight "
+                "diversity."
+            )
+
+    @staticmethod
+    def _build_diversity_reward(args: DarlingConfig) -> DiversityRewardFunction:
+        if not args.diversity_classifier:
+            raise ValueError(
+                "DarlingGRPOTrainer needs a diversity reward: add a darling.rewards.DiversityRewardFunction to "
+                "reward_funcs, or set DarlingConfig.diversity_classifier to a PartitionClassifier path or hub id "
+                "(e.g. 'dogtooth/similarity-classifier-f168-hf')."
+            )
+        options = args.diversity_settings.reward_kwargs()
+        if args.diversity_servers:
+            # Served: no weights here; the pairs go to the servers.
+            return AsyncDiversityRewardFunction.from_pretrained(
+                args.diversity_classifier, servers=args.diversity_servers, **options
+            )
+        model_kwargs = options.pop("model_kwargs", None) or {}
+        device = args.device
+        if device.type != "cpu":
+            # Each process scores whole groups with its own copy, on its own accelerator.
+            model_kwargs = {"device_map": {"": str(device)}, **model_kwargs}
+            if args.bf16:
+                model_kwargs.setdefault("dtype", torch.bfloat16)
+        with full_weights_under_zero3():
+            return DiversityRewardFunction.from_pretrained(
+                args.diversity_classifier, model_kwargs=model_kwargs, **options
+            )
+
+    def _drop_long_prompts(self, dataset: Any, max_length: int, what: str = "train") -> Any:
+        """Drops the prompts of ``dataset`` longer than ``max_length`` tokens (verl's prompt filter).
+
+        Tokens are counted as the trainer renders prompts: its processing class, chat template,
+        tools and ``chat_template_kwargs``. Applied to the train and eval datasets when
+        ``DarlingConfig.max_prompt_length`` is set.
+        """
         if getattr(self, "environment_factories", None) is not None:
             raise ValueError(
                 "max_prompt_length cannot count prompt tokens when environment_factories are set (each "
@@ -198,114 +289,33 @@ class DarlingGRPOTrainer(GRPOTrainer):
             )
 
         def count_tokens(prompts):
-            # TRL's own prompt tokenization: chat template, tools and chat_template_kwargs included.
-            return [len(ids) for ids in self._tokenize_prompts(list(prompts))[0]]
+            prompts = list(prompts)
+            if is_conversational({"prompt": prompts[0]}):
+                tokenized = self.processing_class.apply_chat_template(
+                    conversation=prompts,
+                    tools=getattr(self, "tools", None) or None,
+                    chat_template=getattr(self, "chat_template", None),
+                    add_generation_prompt=True,
+                    tokenize=True,
+                    return_dict=True,
+                    **(self.args.chat_template_kwargs or {}),
+                )
+            else:
+                tokenized = self.processing_class(text=prompts)
+            return [len(ids) for ids in tokenized["input_ids"]]
 
-        show = self.is_world_process_zero()
-        self.train_dataset = drop_long_prompts(
-            self.train_dataset, count_tokens, max_length, "train", show_progress=show
+        return drop_long_prompts(
+            dataset, count_tokens, max_length, what, show_progress=self.is_world_process_zero()
         )
-        self.eval_dataset = drop_long_prompts(
-            self.eval_dataset, count_tokens, max_length, "eval", show_progress=show
-        )
 
-    @staticmethod
-    def _build_diversity_reward(args: DarlingConfig):
-        if not args.diversity_classifier:
-            raise ValueError(
-                "DarlingGRPOTrainer needs a diversity reward: add a darling.rewards.DiversityRewardFunction to "
-                "reward_funcs, or set DarlingConfig.diversity_classifier to a PartitionClassifier path or hub id "
-                "(e.g. 'dogtooth/similarity-classifier-f168-hf')."
-            )
-        options = dict(args.diversity_kwargs or {})
-        if args.diversity_servers:
-            # Served: no weights here; the async reward lets TRL await the servers next to other async rewards.
-            builder, loading = (
-                AsyncDiversityRewardFunction.from_pretrained,
-                {"servers": args.diversity_servers},
-            )
-        else:
-            builder, loading = (
-                DiversityRewardFunction.from_pretrained,
-                {"model_kwargs": options.pop("model_kwargs", {})},
-            )
-            device = args.device
-            if device.type != "cpu":
-                # Each process scores whole groups with its own copy, on its own accelerator.
-                loading["model_kwargs"] = {"device_map": {"": str(device)}, **loading["model_kwargs"]}
-                if args.bf16:
-                    loading["model_kwargs"].setdefault("dtype", torch.bfloat16)
-        with full_weights_under_zero3():
-            try:
-                return builder(args.diversity_classifier, **loading, **options)
-            except TypeError as err:
-                if "unexpected keyword argument" not in str(err):
-                    raise
-                raise ValueError(
-                    f"DarlingConfig.diversity_kwargs={args.diversity_kwargs!r} holds an argument that "
-                    f"DiversityRewardFunction.from_pretrained does not take ({err}); use threshold, mode, floor, "
-                    "short_text_rule, batch_size, correctness_threshold, model_kwargs or server_options."
-                ) from None
-
-    def _check_diversity_weight(self, args: DarlingConfig, num_funcs: int) -> None:
-        weights = args.reward_weights
-        if weights is None:
-            return
-        if len(weights) != num_funcs:
-            raise ValueError(
-                f"reward_weights has {len(weights)} entries for {num_funcs} reward functions (the diversity "
-                "function included); give one weight per reward function."
-            )
-        if float(weights[self._diversity_index]) != 1.0:
-            raise ValueError(
-                f"reward_weights gives the diversity function weight {weights[self._diversity_index]}, but DARLING "
-                "does not sum it: set that entry to 1.0 and use fusion='additive' with diversity_weight to weight "
-                "diversity."
-            )
-        if all(float(w) == 0.0 for i, w in enumerate(weights) if i != self._diversity_index):
-            raise ValueError(
-                "reward_weights gives every quality function weight 0; give at least one a weight."
-            )
-
-    def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):
-        mode = "train" if self.model.training else "eval"
-        num_generations = self.num_generations if mode == "train" else self.num_generations_eval
-        self.diversity_reward.num_generations = num_generations
-        rewards_per_func = super()._calculate_rewards(inputs, prompts, completions, completion_ids_list)
-
-        quality = weighted_quality(rewards_per_func, self.quality_weights)
-        diversity = rewards_per_func[:, self._diversity_index]
-        multiplies_raw = self.args.fusion == "multiplicative" and self.args.negative_quality == "allow"
-        if multiplies_raw and not self._warned_negative_quality and bool((quality < 0).any()):
-            self._warned_negative_quality = True
-            warnings.warn(
-                f"Quality rewards are negative (minimum {quality[quality < 0].min().item():.4g}) and are multiplied "
-                "by diversity as they are (negative_quality='allow', as the official DARLING runs did), which "
-                "punishes the more diverse of two rollouts with the same negative score. Set "
-                "DarlingConfig.negative_quality='shift' (the official add_bias: subtract each group's minimum "
-                "quality first) or 'shift_if_negative' to avoid it. This warning is shown once.",
-                UserWarning,
-                stacklevel=2,
-            )
-        fused = fuse_rewards(
-            quality,
-            diversity,
-            fusion=self.args.fusion,
-            weight=self.args.diversity_weight,
-            negative_quality=self.args.negative_quality,
-            num_generations=num_generations,
-        )
-        metrics = self._metrics[mode]
-        metrics["darling/quality_mean"].append(torch.nanmean(quality).item())
-        metrics["darling/diversity_mean"].append(torch.nanmean(diversity).item())
-        metrics["darling/fused_reward_mean"].append(torch.nanmean(fused).item())
-        valid = fused[~torch.isnan(fused)]
-        metrics["darling/fused_reward_std"].append(valid.std().item() if valid.numel() > 1 else 0.0)
-
-        combined = torch.cat([rewards_per_func, fused.unsqueeze(1)], dim=1)
-        # An unscorable row must be all-NaN for TRL to leave it out of the baseline and zero its advantage.
-        combined[torch.isnan(fused)] = torch.nan
-        return combined
+    def evaluate(self, *args: Any, **kwargs: Any) -> dict[str, float]:
+        """``GRPOTrainer.evaluate``, with the fused reward grouping ``num_generations_eval`` rollouts a prompt."""
+        train_size = self.darling_reward.num_generations
+        self.darling_reward.num_generations = self.num_generations_eval
+        try:
+            return super().evaluate(*args, **kwargs)
+        finally:
+            self.darling_reward.num_generations = train_size
 
     def create_model_card(self, model_name=None, dataset_name=None, tags=None):
         """Writes TRL's model card, plus a DARLING section naming the diversity classifier and settings."""
@@ -321,8 +331,9 @@ class DarlingGRPOTrainer(GRPOTrainer):
         label = "Diversity classifier" if has_classifier else "Diversity judge"
         threshold = getattr(reward.judge, "threshold", None)
         threshold = f" (threshold {threshold})" if threshold is not None else ""
-        weight = f" (weight {args.diversity_weight})" if args.fusion == "additive" else ""
-        quality = [n for i, n in enumerate(self.reward_func_names) if i != self._diversity_index]
+        fused = self.darling_reward
+        weight = f" (weight {fused.diversity_weight})" if fused.fusion == "additive" else ""
+        quality = fused.quality_names
         section = [
             "",
             "",
@@ -330,7 +341,7 @@ class DarlingGRPOTrainer(GRPOTrainer):
             "",
             f"- {label}: `{_describe_judge(reward, args.diversity_classifier)}`{threshold}",
             f"- Partition mode: `{reward.mode}`, diversity floor {reward.floor}",
-            f"- Fusion: `{args.fusion}`{weight}, negative quality: `{args.negative_quality}`",
+            f"- Fusion: `{fused.fusion}`{weight}, negative quality: `{fused.negative_quality}`",
             f"- Quality rewards: {', '.join(quality)}",
             f"- Rollouts per prompt: {args.num_generations}, advantage scaling: `{args.scale_rewards}`",
             "",

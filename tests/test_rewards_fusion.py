@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from darling.trainer.fusion import (
+from darling.rewards.fusion import (
     fuse_rewards,
     group_advantages,
     group_nanmin,

@@ -1,0 +1,26 @@
+"""What only one part needs is an extra: without it, that part fails early, naming the extra."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from darling.evaluation import EvaluationConfig
+
+
+def test_evaluation_without_matplotlib_names_the_plots_extra_before_sampling(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if matplotlib were not installed
+    values = dict(model="unused", dataset="unused.jsonl", output_dir=str(tmp_path), task="math", judge="none")
+    with pytest.raises(ImportError, match=r"pip install 'darling-rl\[plots\]'.*--no-plots"):
+        EvaluationConfig(**values)
+    assert EvaluationConfig(**values, plots=False).plots is False
+
+
+def test_the_core_install_does_not_require_matplotlib():
+    from importlib.metadata import requires
+
+    core = [r for r in requires("darling-rl") if "extra ==" not in r]
+    plots = [r for r in requires("darling-rl") if 'extra == "plots"' in r]
+    assert not any(r.startswith("matplotlib") for r in core)
+    assert any(r.startswith("matplotlib") for r in plots)
