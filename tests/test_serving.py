@@ -304,6 +304,67 @@ def test_llm_judge_without_a_verdict_is_an_error_not_a_default():
         ServedLLMJudge(["http://127.0.0.1:9"], "judge", task="poetry")
 
 
+def test_llm_judge_reads_the_verdict_after_the_reasoning_block():
+    thinking = "<think>Both are about cats, so [[EQUIVALENT]]? No, one is about sleep.</think> They differ. [[DIFFERENT]]"
+    with StandInServer(chat=lambda messages: thinking, model_name="judge") as server:
+        judge = ServedLLMJudge([server.url], "judge", **FAST)
+        assert judge.equivalent([("a long first response here", "a long second response here")]) == [False]
+    # A verdict only inside the reasoning is no verdict.
+    only_thought = "<think>I would say [[EQUIVALENT]] here.</think> Hard to say."
+    with StandInServer(chat=lambda messages: only_thought, model_name="judge") as server:
+        judge = ServedLLMJudge([server.url], "judge", **FAST)
+        with pytest.raises(ServedJudgeError, match="outside <think> blocks"):
+            judge.equivalent([("a long first response here", "a long second response here")])
+
+
+def test_llm_judge_never_reads_an_answer_cut_off_at_max_tokens():
+    # 12 words; the verdict in the first 8 is a thought, the answer is the last word.
+    reply = "Maybe [[EQUIVALENT]] since both are cats, but no: [[DIFFERENT]] is it."
+
+    def chat(messages):
+        return reply
+
+    pair = [("a long first response here", "a long second response here")]
+    with StandInServer(chat=chat, model_name="judge") as server:
+        cut = ServedLLMJudge([server.url], "judge", max_tokens=8, length_retries=0, **FAST)
+        with pytest.raises(
+            ServedJudgeError, match=r"cut off at max_tokens.*last at 8 tokens.*enable_thinking"
+        ):
+            cut.equivalent(pair)
+        # One retry with twice the tokens reads the whole answer.
+        retried = ServedLLMJudge([server.url], "judge", max_tokens=8, length_retries=1, **FAST)
+        assert retried.equivalent(pair) == [False]
+        assert [body["max_tokens"] for body in server.chat_bodies] == [8, 8, 16]
+        assert asyncio.run(retried.aequivalent(pair)) == [False]
+
+
+def test_llm_judge_sends_enable_thinking_and_extra_fields_only_when_asked():
+    with StandInServer(chat=lambda messages: "[[EQUIVALENT]]", model_name="judge") as server:
+        pair = [("a long first response here", "a long second response here")]
+        ServedLLMJudge([server.url], "judge", **FAST).equivalent(pair)
+        choice = {"structured_outputs": {"choice": ["[[EQUIVALENT]]", "[[DIFFERENT]]"]}}
+        ServedLLMJudge([server.url], "judge", enable_thinking=False, extra_body=choice, **FAST).equivalent(
+            pair
+        )
+        plain, asked = server.chat_bodies
+    assert "chat_template_kwargs" not in plain and "structured_outputs" not in plain
+    assert asked["chat_template_kwargs"] == {"enable_thinking": False}
+    assert asked["structured_outputs"] == choice["structured_outputs"]
+    with pytest.raises(ValueError, match="enable_thinking"):
+        ServedLLMJudge(["http://127.0.0.1:9"], "judge", enable_thinking="no")
+    with pytest.raises(ValueError, match="length_retries"):
+        ServedLLMJudge(["http://127.0.0.1:9"], "judge", length_retries=-1)
+
+
+def test_a_server_that_refuses_token_ids_names_the_versions_that_take_them(modernbert):
+    clf, path = modernbert
+    with StandInServer(clf, token_ids=False) as server:  # answers like vLLM 0.9 to 0.14
+        judge = ServedClassifierJudge(path, [server.url], **FAST)
+        with pytest.raises(ServedJudgeError, match=r"HTTP 400.*text-only on /classify.*vLLM >= 0.15") as info:
+            judge.scores(PAIRS[:2])
+    assert "--max-model-len" not in str(info.value)
+
+
 # ---------------------------------------------------------------------------------------------------
 # In the reward function, the judge specs and the trainer config
 

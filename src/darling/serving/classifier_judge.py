@@ -28,6 +28,20 @@ NOT_FOUND_HINT = (
     "(`python -m sglang.launch_server --model-path CKPT --served-model-name NAME`; /v1/classify, pass "
     "engine='sglang')."
 )
+TOKEN_IDS_HINT = (
+    "The server takes only text on its classification endpoint: vLLM 0.9 to 0.14 are text-only on /classify "
+    "(token-id input arrived in vLLM 0.15), so upgrade the server to vLLM >= 0.15, or serve with SGLang >= 0.5.4 "
+    "(/v1/classify, engine='sglang'). darling sends token ids so the served model sees exactly the in-process "
+    "input; it does not fall back to text."
+)
+
+
+def refused_hint(message: str) -> str | None:
+    """The fix for a 400 whose message says the input had to be a string (an engine without token-id input)."""
+    lowered = message.lower()
+    return TOKEN_IDS_HINT if "valid string" in lowered or "string_type" in lowered else None
+
+
 # Architectures no engine serves today (vLLM up to 0.34, SGLang 0.5.x); a custom server may.
 UNSERVED_ARCHITECTURES = ("DebertaV2ForSequenceClassification",)
 
@@ -131,7 +145,7 @@ class ServedClassifierJudge(ScoreJudge):
         # The pool settings are checked before the checkpoint is read.
         self.pool = ServerPool(
             urls, max_in_flight=max_in_flight, timeout=timeout, retries=retries, backoff=backoff,
-            not_found_hint=NOT_FOUND_HINT,
+            not_found_hint=NOT_FOUND_HINT, refused_hint=refused_hint,
         )  # fmt: skip
         config, tokenizer, settings = weightless_parts(
             checkpoint,
