@@ -7,6 +7,8 @@ waits on a server has a wall-clock bound.
 from __future__ import annotations
 
 import asyncio
+import json
+import shutil
 import time
 import warnings
 
@@ -72,9 +74,11 @@ def qwen3(tmp_path_factory):
 @pytest.mark.parametrize("engine", ["vllm", "sglang"])
 def test_served_probabilities_and_partitions_equal_the_in_process_ones(request, arch, engine):
     clf, path = request.getfixturevalue(arch)
+    # Qwen with SGLang only where the user vouches for a fixed SGLang (see the next test).
+    fixed = {"sglang_qwen_fixed": True} if (arch, engine) == ("qwen3", "sglang") else {}
     with StandInServer(clf, engine=engine) as server:
         judge = ServedClassifierJudge(
-            path, [server.url], model="darling-classifier", engine=engine, pairs_per_request=4
+            path, [server.url], model="darling-classifier", engine=engine, pairs_per_request=4, **fixed
         )
         served = judge.scores(PAIRS)
         assert torch.allclose(torch.tensor(served), torch.tensor(clf.predict_proba(PAIRS)), atol=1e-5)
@@ -87,6 +91,22 @@ def test_served_probabilities_and_partitions_equal_the_in_process_ones(request, 
         first = payloads[0]["input"]
         assert isinstance(first[0], int) if engine == "sglang" else isinstance(first[0], list)
     assert judge.token_ids(PAIRS[:1])[0] == clf.encode_pairs(PAIRS[:1])["input_ids"][0].tolist()
+
+
+def test_sglang_is_refused_for_qwen_classifiers_it_serves_with_a_random_bias(qwen3, modernbert, tmp_path):
+    _, path = qwen3
+    with pytest.raises(ValueError, match=r"silently wrong.*sglang issue #38768.*Serve it with vLLM"):
+        ServedClassifierJudge(path, ["http://127.0.0.1:9"], engine="sglang")
+    # Qwen2 checkpoints have the same bug; other families and vLLM are served as they are.
+    qwen2 = tmp_path / "qwen2"
+    shutil.copytree(path, qwen2)
+    config = json.loads((qwen2 / "config.json").read_text())
+    config.update(model_type="qwen2", architectures=["Qwen2ForSequenceClassification"])
+    (qwen2 / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match=r"qwen2 classifier.*#38768"):
+        ServedClassifierJudge(str(qwen2), ["http://127.0.0.1:9"], engine="sglang")
+    ServedClassifierJudge(path, ["http://127.0.0.1:9"], engine="vllm")
+    ServedClassifierJudge(modernbert[1], ["http://127.0.0.1:9"], engine="sglang")
 
 
 def test_overridden_settings_reach_the_served_token_ids(modernbert):

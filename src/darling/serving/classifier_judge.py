@@ -42,6 +42,33 @@ def refused_hint(message: str) -> str | None:
     return TOKEN_IDS_HINT if "valid string" in lowered or "string_type" in lowered else None
 
 
+# SGLang builds these families' score head with a bias that HF checkpoints lack: a random bias stays.
+SGLANG_BIASED_HEADS = ("qwen2", "qwen3")
+
+
+def check_sglang_head(config: Any, name: str) -> None:
+    """Raises for a Qwen2/Qwen3 classifier: SGLang serves them with silently wrong probabilities.
+
+    SGLang (up to at least 0.5.23) builds the score head of ``Qwen2ForSequenceClassification`` and
+    ``Qwen3ForSequenceClassification`` as a linear layer *with* a bias; the checkpoints have none,
+    so the bias keeps its random initial values and every probability is off (sglang issue #38768,
+    fix proposed in PR #38777).
+
+    Raises:
+        ValueError: For a Qwen2/Qwen3 checkpoint, naming the issue and the workaround.
+    """
+    model_type = getattr(config, "model_type", "")
+    if model_type in SGLANG_BIASED_HEADS:
+        raise ValueError(
+            f"{name} is a {model_type} classifier, which SGLang (up to at least 0.5.23) serves with silently "
+            "wrong probabilities: it adds a score-head bias the checkpoint does not have and leaves it random "
+            "(sglang issue #38768, fix proposed in PR #38777). Serve it with vLLM instead (engine='vllm': `vllm "
+            "serve CKPT --runner pooling --convert classify`), or, once your SGLang has the fix, pass "
+            "sglang_qwen_fixed=True after checking with `darling check-server URL --classifier CKPT --engine "
+            "sglang` that its probabilities equal the in-process ones."
+        )
+
+
 # Architectures no engine serves today (vLLM up to 0.34, SGLang 0.5.x); a custom server may.
 UNSERVED_ARCHITECTURES = ("DebertaV2ForSequenceClassification",)
 
@@ -90,6 +117,8 @@ class ServedClassifierJudge(ScoreJudge):
         max_tokens_per_text: Overrides the classifier's per-text token limit.
         pairs_per_request: Pairs batched into one vLLM request.
         tokenizer: Overrides the checkpoint's tokenizer (a tokenizer or where to load it from).
+        sglang_qwen_fixed: Serve a Qwen2/Qwen3 classifier with SGLang anyway: only for an SGLang that
+            has the fix for its random score-head bias (sglang issue #38768); refused otherwise.
         max_in_flight: Most requests open at once.
         timeout: Seconds a request may take.
         retries: Retries of a failed request, each on the next server, with exponential backoff.
@@ -98,7 +127,8 @@ class ServedClassifierJudge(ScoreJudge):
 
     Raises:
         ValueError: For a checkpoint that is not a two-label classifier or that uses token type ids,
-            an unknown engine, or bad pool settings.
+            a Qwen2/Qwen3 classifier with ``engine="sglang"`` (SGLang serves them with wrong
+            probabilities, sglang issue #38768), an unknown engine, or bad pool settings.
 
     Example:
         ```python
@@ -125,6 +155,7 @@ class ServedClassifierJudge(ScoreJudge):
         max_tokens_per_text: int | None = None,
         pairs_per_request: int = 64,
         tokenizer: Any = None,
+        sglang_qwen_fixed: bool = False,
         max_in_flight: int = 16,
         timeout: float = 60.0,
         retries: int = 3,
@@ -154,6 +185,8 @@ class ServedClassifierJudge(ScoreJudge):
             hub_kwargs,
         )
         check_servable(config, str(checkpoint))
+        if engine == "sglang" and not sglang_qwen_fixed:
+            check_sglang_head(config, str(checkpoint))
         self.checkpoint = str(checkpoint)
         self.settings = settings
         self.threshold = check_threshold(settings.threshold)
