@@ -82,6 +82,7 @@ def _benchmark(name: str) -> Callable[[dict], str]:
 RENDERERS: dict[str, tuple[Path, Callable[[dict], str]]] = {
     "import_time": (ASSETS / "import_time.json", _import_time),
     "served_judge": (ASSETS / "served_judge.json", _served_judge),
+    "served_judge_vllm": (ASSETS / "served_judge_vllm.json", _served_judge),
     "gpu_ready_cpu": (ASSETS / "gpu_ready_cpu.json", _benchmark("gpu_ready")),
 }
 

@@ -44,6 +44,8 @@ def refused_hint(message: str) -> str | None:
 
 # SGLang builds these families' score head with a bias that HF checkpoints lack: a random bias stays.
 SGLANG_BIASED_HEADS = ("qwen2", "qwen3")
+# Families SGLang (up to 0.5.23) has no sequence-classification model for.
+SGLANG_UNSERVED = ("modernbert", "bert")
 
 
 def check_sglang_head(config: Any, name: str) -> None:
@@ -54,10 +56,19 @@ def check_sglang_head(config: Any, name: str) -> None:
     so the bias keeps its random initial values and every probability is off (sglang issue #38768,
     fix proposed in PR #38777).
 
+    Warns for a ModernBERT or BERT classifier, which SGLang does not serve (a custom server may).
+
     Raises:
         ValueError: For a Qwen2/Qwen3 checkpoint, naming the issue and the workaround.
     """
     model_type = getattr(config, "model_type", "")
+    if model_type in SGLANG_UNSERVED:
+        warnings.warn(
+            f"{name} is a {model_type} classifier, which SGLang (up to 0.5.23) does not serve; serve it with vLLM "
+            "(engine='vllm') unless your server supports it.",
+            UserWarning,
+            stacklevel=3,
+        )
     if model_type in SGLANG_BIASED_HEADS:
         raise ValueError(
             f"{name} is a {model_type} classifier, which SGLang (up to at least 0.5.23) serves with silently "
