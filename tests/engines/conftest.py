@@ -12,10 +12,10 @@ import os
 from pathlib import Path
 
 import pytest
-from engines_support import SERVED_NAME, launch, ready, start, tiny_classifier
 
 from darling.classifier import PartitionClassifier
 from darling.serving.process import VLLMProcess
+from engines.engines_support import SERVED_NAME, launch, ready, start, tiny_classifier
 
 
 def pytest_collection_modifyitems(config, items):

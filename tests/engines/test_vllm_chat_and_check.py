@@ -9,10 +9,10 @@ protocol is (requests, verdict parsing, the cut-off rule, thinking switched off 
 from __future__ import annotations
 
 import pytest
-from engines_support import SERVED_NAME, TEXTS
 
 from darling.cli import main
 from darling.serving import ServedJudgeError, ServedLLMJudge
+from engines.engines_support import SERVED_NAME, TEXTS
 
 pytestmark = pytest.mark.engines
 FAST = {"retries": 1, "backoff": 0.05, "timeout": 120.0}

@@ -16,12 +16,12 @@ import time
 import pytest
 import torch
 from datasets import Dataset
-from engines_support import NOVELTYBENCH, PAIRS, SERVED_NAME, TEXTS, split_threshold, start
 
 from darling.classifier import PartitionClassifier
 from darling.partitioning import partition
 from darling.rewards import DiversityRewardFunction
 from darling.serving import ServedClassifierJudge, ServedJudgeError
+from engines.engines_support import NOVELTYBENCH, PAIRS, SERVED_NAME, TEXTS, split_threshold, start
 
 pytestmark = pytest.mark.engines
 FAST = {"retries": 2, "backoff": 0.05, "timeout": 60.0}
