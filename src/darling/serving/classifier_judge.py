@@ -26,7 +26,7 @@ NOT_FOUND_HINT = (
     "Start the classifier with an engine that has the classification endpoint: vLLM >= 0.15 for token-id input "
     "(`vllm serve CKPT --runner pooling --convert classify --served-model-name NAME`; /classify), or SGLang >= 0.5.4 "
     "(`python -m sglang.launch_server --model-path CKPT --served-model-name NAME`; /v1/classify, pass "
-    "engine='sglang')."
+    "engine='sglang'; not for Qwen2/Qwen3 classifiers, sglang issue #38768)."
 )
 TOKEN_IDS_HINT = (
     "The server takes only text on its classification endpoint: vLLM 0.9 to 0.14 are text-only on /classify "
