@@ -124,9 +124,9 @@ def stop_servers(processes: list) -> None:
 
 
 def start_vllm_servers(
-    python: Path, checkpoint: Path, count: int, max_model_len: int
+    python: Path, checkpoint: Path, count: int, max_model_len: int, dtype: str = "float32"
 ) -> tuple[list, list[str]]:
-    """``count`` real vLLM classifier servers (fp32, eager), server ``i`` on core ``i``, and their URLs once up."""
+    """``count`` real vLLM classifier servers (eager), server ``i`` on core ``i``, and their URLs once up."""
     from darling.serving.process import VLLMProcess
 
     servers = [
@@ -135,6 +135,7 @@ def start_vllm_servers(
             checkpoint,
             "partition-classifier",
             max_model_len=max_model_len,
+            dtype=dtype,
             extra_args=["--enforce-eager"],
             env={"VLLM_CPU_OMP_THREADS_BIND": str(i % (os.cpu_count() or 1)), "OMP_NUM_THREADS": "1"},
         ).launch()
@@ -215,11 +216,19 @@ def main(argv: list[str] | None = None) -> dict:
             groups, clf.as_judge(batch_size=args.pairs_per_request), args.mode
         )
         rows.append({"setup": "in-process (1 thread)", "seconds": seconds, "same_partitions": True})
-        for count in (1, 2):
+        rows[0].update(max_abs_diff=0.0, flipped_verdicts=0)
+        # Every pair of the first groups, scored by each setup: how far served P(equivalent) is from in-process.
+        probe = [(a, b) for group in groups[:20] for i, a in enumerate(group) for b in group[i + 1 :]]
+        expected = clf.predict_proba(probe)
+        setups = [(1, "float32"), (2, "float32")] + ([(1, "bfloat16")] if args.engine == "vllm" else [])
+        for count, dtype in setups:
             if args.engine == "vllm":
                 max_model_len = 2 * args.max_tokens_per_text + 8  # the classifier's positions
-                processes, urls = start_vllm_servers(args.engines_python, checkpoint, count, max_model_len)
-                label = f"served x{count} (real vLLM 0.32 CPU servers, vllm-cpu build, fp32, 1 thread each)"
+                processes, urls = start_vllm_servers(
+                    args.engines_python, checkpoint, count, max_model_len, dtype
+                )
+                precision = "fp32" if dtype == "float32" else "bf16"
+                label = f"served x{count} (real vLLM 0.32 CPU servers, vllm-cpu build, {precision}, 1 thread each)"
             else:
                 processes, urls = start_servers(checkpoint, count)
                 label = f"served x{count} (stand-in servers, 1 thread each)"
@@ -228,10 +237,16 @@ def main(argv: list[str] | None = None) -> dict:
                     checkpoint, urls, pairs_per_request=args.pairs_per_request, timeout=600
                 )
                 seconds, labels, _ = timed_partition(groups, judge, args.mode)
+                served = judge.scores(probe)
                 judge.pool.close()
             finally:
                 stop_servers(processes)
-            rows.append({"setup": label, "seconds": seconds, "same_partitions": labels == reference})
+            row = {"setup": label, "seconds": seconds, "same_partitions": labels == reference}
+            row["max_abs_diff"] = max(abs(a - b) for a, b in zip(served, expected))
+            row["flipped_verdicts"] = sum(
+                (a > clf.threshold) != (b > clf.threshold) for a, b in zip(served, expected)
+            )
+            rows.append(row)
         # The client's own cost: a server that answers "different" at once, without a model.
         instant = StandInServer(clf)
         instant._classify = lambda inputs: (200, {"data": [_different(i) for i in range(len(inputs))]})
@@ -255,16 +270,20 @@ def main(argv: list[str] | None = None) -> dict:
         "judged_pairs": pairs,
         "classifier": {**shape, "max_tokens_per_text": args.max_tokens_per_text},
         "pairs_per_request": args.pairs_per_request,
+        "probe_pairs": len(probe),
         "rows": rows,
         "client_overhead_us_per_pair": overhead_us,
     }
     print(
         f"{len(groups)} groups, {pairs} pairs judged ({args.mode}), {args.pairs_per_request} pairs a request"
     )
-    print(f"{'setup':<48} {'seconds':>8} {'x in-process':>13} {'same partitions':>16}")
+    print(
+        f"{'setup':<48} {'seconds':>8} {'x in-process':>13} {'same partitions':>16} {'max |diff|':>11} {'flips':>6}"
+    )
     for row in rows:
         print(
             f"{row['setup']:<48} {row['seconds']:>8.2f} {row['ratio_to_in_process']:>13.2f} {row['same_partitions']!s:>16}"
+            f" {row['max_abs_diff']:>11.2g} {row['flipped_verdicts']:>6}"
         )
     print(f"client + HTTP overhead: {overhead_us:.0f} us a pair")
     if args.output is not None:

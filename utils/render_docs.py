@@ -45,14 +45,20 @@ def _import_time(result: dict) -> str:
 
 def _served_judge(result: dict) -> str:
     shape = result["classifier"]
-    lines = [
-        "| setup | seconds | x in-process | same partitions |",
-        "|---|---|---|---|",
-        *(
+    probe = result.get("probe_pairs")  # runs before the probe columns existed have none
+    header = "| setup | seconds | x in-process | same partitions |"
+    if probe:
+        header += f" largest \\|served - in-process\\| ({probe:,} pairs) | verdicts flipped |"
+    lines = [header, "|---" * header.count(" | ") + "|---|"]
+    for row in result["rows"]:
+        line = (
             f"| {row['setup']} | {row['seconds']:.2f} | {row['ratio_to_in_process']:.2f} | "
             f"{'yes' if row['same_partitions'] else 'NO'} |"
-            for row in result["rows"]
-        ),
+        )
+        if probe:
+            line += f" {row['max_abs_diff']:.1e} | {row['flipped_verdicts']} |"
+        lines.append(line)
+    lines += [
         "",
         f"{result['groups']} NoveltyBench groups, {result['judged_pairs']:,} pairs judged ({result['mode']} "
         f"partition), {result['pairs_per_request']} pairs a request; a random ModernBERT-shaped classifier "
