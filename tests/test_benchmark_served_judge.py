@@ -35,3 +35,6 @@ def test_served_judge_benchmark_times_every_setup_and_finds_the_same_partitions(
     assert [row["setup"].split(" (")[0] for row in result["rows"]] == ["in-process", "served x1", "served x2"]
     assert all(row["same_partitions"] for row in result["rows"]) and result["judged_pairs"] > 0
     assert result["rows"][0]["ratio_to_in_process"] == 1.0 and result["client_overhead_us_per_pair"] > 0
+    # Served P(equivalent) of every probe pair equals the in-process one: no verdict flips.
+    assert result["probe_pairs"] == 4 * 10
+    assert all(row["max_abs_diff"] < 1e-5 and row["flipped_verdicts"] == 0 for row in result["rows"])

@@ -7,6 +7,8 @@ waits on a server has a wall-clock bound.
 from __future__ import annotations
 
 import asyncio
+import json
+import shutil
 import time
 import warnings
 
@@ -72,9 +74,11 @@ def qwen3(tmp_path_factory):
 @pytest.mark.parametrize("engine", ["vllm", "sglang"])
 def test_served_probabilities_and_partitions_equal_the_in_process_ones(request, arch, engine):
     clf, path = request.getfixturevalue(arch)
+    # Qwen with SGLang only where the user vouches for a fixed SGLang (see the next test).
+    fixed = {"sglang_qwen_fixed": True} if (arch, engine) == ("qwen3", "sglang") else {}
     with StandInServer(clf, engine=engine) as server:
         judge = ServedClassifierJudge(
-            path, [server.url], model="darling-classifier", engine=engine, pairs_per_request=4
+            path, [server.url], model="darling-classifier", engine=engine, pairs_per_request=4, **fixed
         )
         served = judge.scores(PAIRS)
         assert torch.allclose(torch.tensor(served), torch.tensor(clf.predict_proba(PAIRS)), atol=1e-5)
@@ -87,6 +91,23 @@ def test_served_probabilities_and_partitions_equal_the_in_process_ones(request, 
         first = payloads[0]["input"]
         assert isinstance(first[0], int) if engine == "sglang" else isinstance(first[0], list)
     assert judge.token_ids(PAIRS[:1])[0] == clf.encode_pairs(PAIRS[:1])["input_ids"][0].tolist()
+
+
+def test_sglang_is_refused_for_qwen_classifiers_it_serves_with_a_random_bias(qwen3, modernbert, tmp_path):
+    _, path = qwen3
+    with pytest.raises(ValueError, match=r"silently wrong.*sglang issue #38768.*Serve it with vLLM"):
+        ServedClassifierJudge(path, ["http://127.0.0.1:9"], engine="sglang")
+    # Qwen2 checkpoints have the same bug; other families and vLLM are served as they are.
+    qwen2 = tmp_path / "qwen2"
+    shutil.copytree(path, qwen2)
+    config = json.loads((qwen2 / "config.json").read_text())
+    config.update(model_type="qwen2", architectures=["Qwen2ForSequenceClassification"])
+    (qwen2 / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match=r"qwen2 classifier.*#38768"):
+        ServedClassifierJudge(str(qwen2), ["http://127.0.0.1:9"], engine="sglang")
+    ServedClassifierJudge(path, ["http://127.0.0.1:9"], engine="vllm")
+    with pytest.warns(UserWarning, match="SGLang .* does not serve"):  # no ModernBERT model in SGLang
+        ServedClassifierJudge(modernbert[1], ["http://127.0.0.1:9"], engine="sglang")
 
 
 def test_overridden_settings_reach_the_served_token_ids(modernbert):
@@ -302,6 +323,67 @@ def test_llm_judge_without_a_verdict_is_an_error_not_a_default():
             judge.equivalent([("a long first response here", "a long second response here")])
     with pytest.raises(ValueError, match="Unknown task"):
         ServedLLMJudge(["http://127.0.0.1:9"], "judge", task="poetry")
+
+
+def test_llm_judge_reads_the_verdict_after_the_reasoning_block():
+    thinking = "<think>Both are about cats, so [[EQUIVALENT]]? No, one is about sleep.</think> They differ. [[DIFFERENT]]"
+    with StandInServer(chat=lambda messages: thinking, model_name="judge") as server:
+        judge = ServedLLMJudge([server.url], "judge", **FAST)
+        assert judge.equivalent([("a long first response here", "a long second response here")]) == [False]
+    # A verdict only inside the reasoning is no verdict.
+    only_thought = "<think>I would say [[EQUIVALENT]] here.</think> Hard to say."
+    with StandInServer(chat=lambda messages: only_thought, model_name="judge") as server:
+        judge = ServedLLMJudge([server.url], "judge", **FAST)
+        with pytest.raises(ServedJudgeError, match="outside <think> blocks"):
+            judge.equivalent([("a long first response here", "a long second response here")])
+
+
+def test_llm_judge_never_reads_an_answer_cut_off_at_max_tokens():
+    # 12 words; the verdict in the first 8 is a thought, the answer is the last word.
+    reply = "Maybe [[EQUIVALENT]] since both are cats, but no: [[DIFFERENT]] is it."
+
+    def chat(messages):
+        return reply
+
+    pair = [("a long first response here", "a long second response here")]
+    with StandInServer(chat=chat, model_name="judge") as server:
+        cut = ServedLLMJudge([server.url], "judge", max_tokens=8, length_retries=0, **FAST)
+        with pytest.raises(
+            ServedJudgeError, match=r"cut off at max_tokens.*last at 8 tokens.*enable_thinking"
+        ):
+            cut.equivalent(pair)
+        # One retry with twice the tokens reads the whole answer.
+        retried = ServedLLMJudge([server.url], "judge", max_tokens=8, length_retries=1, **FAST)
+        assert retried.equivalent(pair) == [False]
+        assert [body["max_tokens"] for body in server.chat_bodies] == [8, 8, 16]
+        assert asyncio.run(retried.aequivalent(pair)) == [False]
+
+
+def test_llm_judge_sends_enable_thinking_and_extra_fields_only_when_asked():
+    with StandInServer(chat=lambda messages: "[[EQUIVALENT]]", model_name="judge") as server:
+        pair = [("a long first response here", "a long second response here")]
+        ServedLLMJudge([server.url], "judge", **FAST).equivalent(pair)
+        choice = {"structured_outputs": {"choice": ["[[EQUIVALENT]]", "[[DIFFERENT]]"]}}
+        ServedLLMJudge([server.url], "judge", enable_thinking=False, extra_body=choice, **FAST).equivalent(
+            pair
+        )
+        plain, asked = server.chat_bodies
+    assert "chat_template_kwargs" not in plain and "structured_outputs" not in plain
+    assert asked["chat_template_kwargs"] == {"enable_thinking": False}
+    assert asked["structured_outputs"] == choice["structured_outputs"]
+    with pytest.raises(ValueError, match="enable_thinking"):
+        ServedLLMJudge(["http://127.0.0.1:9"], "judge", enable_thinking="no")
+    with pytest.raises(ValueError, match="length_retries"):
+        ServedLLMJudge(["http://127.0.0.1:9"], "judge", length_retries=-1)
+
+
+def test_a_server_that_refuses_token_ids_names_the_versions_that_take_them(modernbert):
+    clf, path = modernbert
+    with StandInServer(clf, token_ids=False) as server:  # answers like vLLM 0.9 to 0.14
+        judge = ServedClassifierJudge(path, [server.url], **FAST)
+        with pytest.raises(ServedJudgeError, match=r"HTTP 400.*text-only on /classify.*vLLM >= 0.15") as info:
+            judge.scores(PAIRS[:2])
+    assert "--max-model-len" not in str(info.value)
 
 
 # ---------------------------------------------------------------------------------------------------

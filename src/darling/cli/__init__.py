@@ -1,4 +1,4 @@
-"""The ``darling`` command line: ``darling partition``, ``darling evaluate``, ``darling train-classifier``.
+"""The ``darling`` command line: ``partition``, ``evaluate``, ``train-classifier``, ``check-server``.
 
 Each subcommand lives in its own module with ``add_parser(subparsers)`` and ``run(args) -> int``.
 Input errors (a missing file, a malformed JSONL line, an unknown judge) are printed as one line
@@ -13,9 +13,9 @@ import sys
 from collections.abc import Sequence
 
 from darling import __version__
-from darling.cli import evaluate, partition, train_classifier
+from darling.cli import check_server, evaluate, partition, train_classifier
 
-COMMANDS = (partition, evaluate, train_classifier)
+COMMANDS = (partition, evaluate, train_classifier, check_server)
 
 _EPILOG = """\
 examples:
@@ -23,6 +23,7 @@ examples:
   darling evaluate --model Qwen/Qwen3-4B-Base --dataset math-ai/aime25 --task math --num-samples 256 \\
       --k-list 1,8,64,128 --temperature 0.6 --top-p 0.95 --output-dir runs/aime25
   darling train-classifier --help
+  darling check-server http://node1:8000 --classifier classifiers/modernbert --model partition-classifier
 
 Run `darling <command> --help` for each command's options."""
 

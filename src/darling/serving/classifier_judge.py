@@ -26,8 +26,60 @@ NOT_FOUND_HINT = (
     "Start the classifier with an engine that has the classification endpoint: vLLM >= 0.15 for token-id input "
     "(`vllm serve CKPT --runner pooling --convert classify --served-model-name NAME`; /classify), or SGLang >= 0.5.4 "
     "(`python -m sglang.launch_server --model-path CKPT --served-model-name NAME`; /v1/classify, pass "
-    "engine='sglang')."
+    "engine='sglang'; not for Qwen2/Qwen3 classifiers, sglang issue #38768)."
 )
+TOKEN_IDS_HINT = (
+    "The server takes only text on its classification endpoint: vLLM 0.9 to 0.14 are text-only on /classify "
+    "(token-id input arrived in vLLM 0.15), so upgrade the server to vLLM >= 0.15, or serve with SGLang >= 0.5.4 "
+    "(/v1/classify, engine='sglang'). darling sends token ids so the served model sees exactly the in-process "
+    "input; it does not fall back to text."
+)
+
+
+def refused_hint(message: str) -> str | None:
+    """The fix for a 400 whose message says the input had to be a string (an engine without token-id input)."""
+    lowered = message.lower()
+    return TOKEN_IDS_HINT if "valid string" in lowered or "string_type" in lowered else None
+
+
+# SGLang builds these families' score head with a bias that HF checkpoints lack: a random bias stays.
+SGLANG_BIASED_HEADS = ("qwen2", "qwen3")
+# Families SGLang (up to 0.5.23) has no sequence-classification model for.
+SGLANG_UNSERVED = ("modernbert", "bert")
+
+
+def check_sglang_head(config: Any, name: str) -> None:
+    """Raises for a Qwen2/Qwen3 classifier: SGLang serves them with silently wrong probabilities.
+
+    SGLang (up to at least 0.5.23) builds the score head of ``Qwen2ForSequenceClassification`` and
+    ``Qwen3ForSequenceClassification`` as a linear layer *with* a bias; the checkpoints have none,
+    so the bias keeps its random initial values and every probability is off (sglang issue #38768,
+    fix proposed in PR #38777).
+
+    Warns for a ModernBERT or BERT classifier, which SGLang does not serve (a custom server may).
+
+    Raises:
+        ValueError: For a Qwen2/Qwen3 checkpoint, naming the issue and the workaround.
+    """
+    model_type = getattr(config, "model_type", "")
+    if model_type in SGLANG_UNSERVED:
+        warnings.warn(
+            f"{name} is a {model_type} classifier, which SGLang (up to 0.5.23) does not serve; serve it with vLLM "
+            "(engine='vllm') unless your server supports it.",
+            UserWarning,
+            stacklevel=3,
+        )
+    if model_type in SGLANG_BIASED_HEADS:
+        raise ValueError(
+            f"{name} is a {model_type} classifier, which SGLang (up to at least 0.5.23) serves with silently "
+            "wrong probabilities: it adds a score-head bias the checkpoint does not have and leaves it random "
+            "(sglang issue #38768, fix proposed in PR #38777). Serve it with vLLM instead (engine='vllm': `vllm "
+            "serve CKPT --runner pooling --convert classify`), or, once your SGLang has the fix, pass "
+            "sglang_qwen_fixed=True after checking with `darling check-server URL --classifier CKPT --engine "
+            "sglang` that its probabilities equal the in-process ones."
+        )
+
+
 # Architectures no engine serves today (vLLM up to 0.34, SGLang 0.5.x); a custom server may.
 UNSERVED_ARCHITECTURES = ("DebertaV2ForSequenceClassification",)
 
@@ -76,6 +128,8 @@ class ServedClassifierJudge(ScoreJudge):
         max_tokens_per_text: Overrides the classifier's per-text token limit.
         pairs_per_request: Pairs batched into one vLLM request.
         tokenizer: Overrides the checkpoint's tokenizer (a tokenizer or where to load it from).
+        sglang_qwen_fixed: Serve a Qwen2/Qwen3 classifier with SGLang anyway: only for an SGLang that
+            has the fix for its random score-head bias (sglang issue #38768); refused otherwise.
         max_in_flight: Most requests open at once.
         timeout: Seconds a request may take.
         retries: Retries of a failed request, each on the next server, with exponential backoff.
@@ -84,7 +138,8 @@ class ServedClassifierJudge(ScoreJudge):
 
     Raises:
         ValueError: For a checkpoint that is not a two-label classifier or that uses token type ids,
-            an unknown engine, or bad pool settings.
+            a Qwen2/Qwen3 classifier with ``engine="sglang"`` (SGLang serves them with wrong
+            probabilities, sglang issue #38768), an unknown engine, or bad pool settings.
 
     Example:
         ```python
@@ -111,6 +166,7 @@ class ServedClassifierJudge(ScoreJudge):
         max_tokens_per_text: int | None = None,
         pairs_per_request: int = 64,
         tokenizer: Any = None,
+        sglang_qwen_fixed: bool = False,
         max_in_flight: int = 16,
         timeout: float = 60.0,
         retries: int = 3,
@@ -131,7 +187,7 @@ class ServedClassifierJudge(ScoreJudge):
         # The pool settings are checked before the checkpoint is read.
         self.pool = ServerPool(
             urls, max_in_flight=max_in_flight, timeout=timeout, retries=retries, backoff=backoff,
-            not_found_hint=NOT_FOUND_HINT,
+            not_found_hint=NOT_FOUND_HINT, refused_hint=refused_hint,
         )  # fmt: skip
         config, tokenizer, settings = weightless_parts(
             checkpoint,
@@ -140,6 +196,8 @@ class ServedClassifierJudge(ScoreJudge):
             hub_kwargs,
         )
         check_servable(config, str(checkpoint))
+        if engine == "sglang" and not sglang_qwen_fixed:
+            check_sglang_head(config, str(checkpoint))
         self.checkpoint = str(checkpoint)
         self.settings = settings
         self.threshold = check_threshold(settings.threshold)

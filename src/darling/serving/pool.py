@@ -84,6 +84,8 @@ class ServerPool:
         max_backoff: Longest wait between two attempts.
         not_found_hint: What a 404 means for this kind of request (e.g. how to start a server that
             has the endpoint); added to the error.
+        refused_hint: ``error message -> fix or None``: what a 400 with this message means for this
+            kind of request (e.g. an engine version that refuses token ids); the generic fix otherwise.
 
     Attributes:
         requests_per_server: How many requests each URL received (attempts included).
@@ -99,6 +101,7 @@ class ServerPool:
         backoff: float = 0.5,
         max_backoff: float = 8.0,
         not_found_hint: str = "",
+        refused_hint: Callable[[str], str | None] | None = None,
     ) -> None:
         self.urls = check_urls(urls)
         for name, value, low in (("max_in_flight", max_in_flight, 1), ("retries", retries, 0)):
@@ -119,6 +122,7 @@ class ServerPool:
         self.backoff = float(backoff)
         self.max_backoff = float(max_backoff)
         self.not_found_hint = not_found_hint
+        self.refused_hint = refused_hint
         self.requests_per_server: Counter[str] = Counter()
         self._next = 0  # the server the next request starts on: round-robin across calls too
         self._start_own_loop()
@@ -229,10 +233,11 @@ class ServerPool:
             if status == 404:
                 raise ServedJudgeError(self._not_found(url + path, body))
             if status >= 400:
-                raise ServedJudgeError(
-                    f"{url}{path} refused the request (HTTP {status}): {error_message(body)}. Check the server's "
-                    "settings (model name, --max-model-len) against the judge's."
+                message = error_message(body)
+                fix = (self.refused_hint(message) if self.refused_hint else None) or (
+                    "Check the server's settings (model name, --max-model-len) against the judge's."
                 )
+                raise ServedJudgeError(f"{url}{path} refused the request (HTTP {status}): {message}. {fix}")
             try:
                 answer = json.loads(body)
             except json.JSONDecodeError:

@@ -26,9 +26,13 @@ class StandInServer:
 
     Args:
         classifier: The classifier to serve (``None``: no classification endpoint).
-        chat: ``messages -> reply text`` for ``/v1/chat/completions`` (``None``: no chat endpoint).
+        chat: ``messages -> reply text`` for ``/v1/chat/completions`` (``None``: no chat endpoint); a
+            reply longer than the request's ``max_tokens`` words is cut there with
+            ``finish_reason="length"``, as an engine cuts one at ``max_tokens`` tokens.
         model_name: The served model name; a request naming another model gets vLLM's 404.
         engine: ``"vllm"`` (``/classify``, one input or a list of inputs) or ``"sglang"`` (``/v1/classify``).
+        token_ids: ``False`` refuses token-id input on the classification endpoint with HTTP 400 and
+            pydantic's message, as vLLM 0.9 to 0.14 do (they take text only).
         host: Interface to bind (loopback by default).
         port: Port (0: any free one; see :attr:`url`).
 
@@ -36,6 +40,7 @@ class StandInServer:
         delay: Seconds to wait before answering each request (a slow server).
         fail_status: When set, every request is answered with this HTTP status.
         requests: Requests answered (any endpoint).
+        chat_bodies: The bodies of the chat requests received.
         inputs: Classification inputs scored.
 
     Example:
@@ -54,6 +59,7 @@ class StandInServer:
         *,
         model_name: str = "darling-classifier",
         engine: str = "vllm",
+        token_ids: bool = True,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -66,8 +72,10 @@ class StandInServer:
         self.classify_path = "/classify" if engine == "vllm" else "/v1/classify"
         self.delay = 0.0
         self.fail_status: int | None = None
+        self.token_ids = token_ids
         self.requests = 0
         self.inputs = 0
+        self.chat_bodies: list[dict[str, Any]] = []
         self._model_lock = threading.Lock()
         self._httpd = _Server((host, port), _handler(self))
         self._httpd.daemon_threads = True
@@ -124,12 +132,16 @@ class StandInServer:
         if path == self.classify_path and self.classifier is not None:
             return self._classify(body.get("input"))
         if path == "/v1/chat/completions" and self.chat is not None:
-            reply = self.chat(body.get("messages") or [])
+            self.chat_bodies.append(body)
+            reply, finish = self.chat(body.get("messages") or []), "stop"
+            words, limit = reply.split(" "), body.get("max_tokens")
+            if isinstance(limit, int) and len(words) > limit:
+                reply, finish = " ".join(words[:limit]), "length"
             return 200, {
                 "object": "chat.completion",
                 "model": self.model_name,
                 "choices": [
-                    {"index": 0, "message": {"role": "assistant", "content": reply}, "finish_reason": "stop"}
+                    {"index": 0, "message": {"role": "assistant", "content": reply}, "finish_reason": finish}
                 ],
             }
         return 404, {"detail": "Not Found"}
@@ -140,6 +152,14 @@ class StandInServer:
         from darling.classifier.layout import pad_batch
 
         single = isinstance(inputs, list) and bool(inputs) and all(isinstance(token, int) for token in inputs)
+        if not self.token_ids and not isinstance(inputs, str):
+            # What vLLM < 0.15 answers: its request model takes `input: list[str] | str`.
+            detail = "1 validation error: {'type': 'string_type', 'loc': ('body', 'input', 'str'), 'msg': "
+            return 400, {
+                "object": "error",
+                "message": detail + "'Input should be a valid string'",
+                "code": 400,
+            }
         batch = [inputs] if single else inputs
         if self.engine == "sglang" and not single:
             return 400, {"object": "error", "message": "input must be one token-id list", "code": 400}
