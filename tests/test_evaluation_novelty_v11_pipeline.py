@@ -450,3 +450,39 @@ def test_the_v11_example_runs_both_splits_and_writes_the_submission(tmp_path):
         assert summarize(read_jsonl(tmp_path / "sub" / folder / "v1.1/scores.jsonl")) == summary
     assert (tmp_path / "sub/nb-curated/generations.jsonl").is_file()
     assert not (tmp_path / "sub/nb-wildchat/generations.jsonl").exists()  # upstream commits curated text only
+
+
+class RecordingEndpoint(ChatEndpoint):
+    """Keeps the request bodies and answers one partition of singletons and score 5."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.bodies = []
+
+    def complete(self, payloads):
+        self.bodies.extend(payloads)
+        answers = []
+        for body in payloads:
+            if "partition" in body["response_format"]["json_schema"]["name"]:
+                n = len(
+                    body["response_format"]["json_schema"]["schema"]["properties"]["groups"]["items"]["items"]
+                )
+                answers.append(ChatAnswer(json.dumps({"groups": [[i] for i in range(n)]}), "stop", False))
+            else:
+                answers.append(ChatAnswer('{"score": 5}', "stop", False))
+        return answers
+
+
+def test_structured_output_schemas_bound_indices_and_scores(checkout):
+    # Unbounded, a weak model held to the schema by a real vLLM server listed integers until max_tokens.
+    prompts = load_judge_prompts(checkout)
+    judge = RecordingEndpoint("http://127.0.0.1:9", "recorder")
+    rows = [{"id": "a", "prompt": "Name a colour.", "generations": ["Red.", "Blue.", "Red.", "Teal."]}]
+    parts = SetLevelPartitioner(judge, prompts).partition(rows)
+    schema = judge.bodies[0]["response_format"]["json_schema"]["schema"]
+    groups = schema["properties"]["groups"]
+    assert groups["maxItems"] == 3 and groups["items"]["maxItems"] == 3  # three distinct texts shown
+    assert (groups["items"]["items"]["minimum"], groups["items"]["items"]["maximum"]) == (0, 2)
+    HeadScorer(judge, prompts).score([{**rows[0], **parts[0]}])
+    score = judge.bodies[-1]["response_format"]["json_schema"]["schema"]["properties"]["score"]
+    assert (score["minimum"], score["maximum"]) == (1, 10)

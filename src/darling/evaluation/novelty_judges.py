@@ -32,15 +32,27 @@ from darling.evaluation.novelty_v11 import (
     utility_fields,
 )
 
-_GROUPS_SCHEMA = {
-    "type": "object",
-    "properties": {"groups": {"type": "array", "items": {"type": "array", "items": {"type": "integer"}}}},
-    "required": ["groups"],
-    "additionalProperties": False,
-}
+
+def _groups_schema(n: int) -> dict[str, Any]:
+    """The JSON schema of a partition of ``n`` shown responses.
+
+    Bounded (indices 0..n-1, at most ``n`` groups of at most ``n``): with an unbounded schema a weak
+    model held to it by structured outputs can list integers until ``max_tokens`` (seen with a real
+    vLLM server), which is never a partition.
+    """
+    index = {"type": "integer", "minimum": 0, "maximum": n - 1}
+    group = {"type": "array", "items": index, "minItems": 1, "maxItems": n}
+    return {
+        "type": "object",
+        "properties": {"groups": {"type": "array", "items": group, "minItems": 1, "maxItems": n}},
+        "required": ["groups"],
+        "additionalProperties": False,
+    }
+
+
 _SCORE_SCHEMA = {
     "type": "object",
-    "properties": {"score": {"type": "integer"}},
+    "properties": {"score": {"type": "integer", "minimum": 1, "maximum": 10}},
     "required": ["score"],
     "additionalProperties": False,
 }
@@ -231,7 +243,7 @@ class SetLevelPartitioner:
                 self.prompts.partition_system,
                 render_responses(row["prompt"], shown),
                 "partition",
-                _GROUPS_SCHEMA,
+                _groups_schema(len(shown)),
             )
             plans[index] = (unique, label_of, order, body)
         errors: dict[int, str] = {}
