@@ -24,3 +24,21 @@ def test_the_core_install_does_not_require_matplotlib():
     plots = [r for r in requires("darling-rl") if 'extra == "plots"' in r]
     assert not any(r.startswith("matplotlib") for r in core)
     assert any(r.startswith("matplotlib") for r in plots)
+
+
+def test_served_judges_without_aiohttp_name_the_serving_extra_when_the_pool_is_built(monkeypatch):
+    from darling.serving import ServerPool
+
+    monkeypatch.setitem(sys.modules, "aiohttp", None)  # as if aiohttp were not installed
+    monkeypatch.setattr("importlib.util.find_spec", lambda name, *a: None if name == "aiohttp" else object())
+    with pytest.raises(ImportError, match=r"pip install 'darling-rl\[serving\]'"):
+        ServerPool(["http://127.0.0.1:9"])
+
+
+def test_the_core_install_does_not_require_aiohttp():
+    from importlib.metadata import requires
+
+    core = [r for r in requires("darling-rl") if "extra ==" not in r]
+    serving = [r for r in requires("darling-rl") if 'extra == "serving"' in r]
+    assert not any(r.startswith("aiohttp") for r in core)
+    assert any(r.startswith("aiohttp") for r in serving)

@@ -70,6 +70,20 @@ def error_message(body: str) -> str:
     return str(parsed)[:300]
 
 
+MISSING_AIOHTTP = (
+    "The served judges need aiohttp, an optional dependency: pip install 'darling-rl[serving]' "
+    "(or pip install aiohttp)."
+)
+
+
+def _check_aiohttp() -> None:
+    """Raises a clear ``ImportError`` naming the ``serving`` extra when aiohttp is not installed."""
+    import importlib.util
+
+    if importlib.util.find_spec("aiohttp") is None:
+        raise ImportError(MISSING_AIOHTTP)
+
+
 class ServerPool:
     """Sends JSON requests to a pool of servers with bounded concurrency, retries and timeouts.
 
@@ -103,6 +117,7 @@ class ServerPool:
         not_found_hint: str = "",
         refused_hint: Callable[[str], str | None] | None = None,
     ) -> None:
+        _check_aiohttp()  # before a run, not at its first request
         self.urls = check_urls(urls)
         for name, value, low in (("max_in_flight", max_in_flight, 1), ("retries", retries, 0)):
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
