@@ -190,7 +190,7 @@ class RecipeMixin:
         unknown = parser.set_defaults_with_config(**{**values, **overrides})
         if unknown:
             raise ValueError(
-                f"{location} (or the overrides) set {', '.join(unknown[::2])}, which are not {cls.__name__} fields."
+                f"{location} (or the overrides) set {', '.join(key.removeprefix('--') for key in unknown[::2])}, which are not {cls.__name__} fields."
             )
         (config,) = parser.parse_args_into_dataclasses(args=[])
         return config

@@ -1,0 +1,159 @@
+"""DarlingConfig recipes (save, push, load, read by TrlParser) and what DarlingGRPOTrainer saves and pushes."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from datasets import Dataset
+from hub_http import fake_hub  # noqa: F401  (the fixture)
+from trl import TrlParser
+
+from darling.partitioning import CallableJudge, LexicalJudge
+from darling.rewards import DarlingReward, DiversityRewardFunction, MathAccuracyReward
+from darling.tiny_models import tiny_causal_lm
+from darling.trainer import DarlingConfig, DarlingGRPOTrainer
+
+
+def _config(tmp_path, **kwargs) -> DarlingConfig:
+    base = dict(
+        output_dir=str(tmp_path / "run"),
+        use_cpu=True,
+        per_device_train_batch_size=4,
+        num_generations=4,
+        max_completion_length=8,
+        report_to="none",
+        save_strategy="no",
+        learning_rate=2e-6,
+        lr_scheduler_type="cosine",
+        gradient_accumulation_steps=2,
+        diversity_classifier="someone/partition-classifier",
+        diversity_kwargs={"threshold": 0.3, "floor": 0.2, "mode": "greedy"},
+        reward_weights=[1.0, 0.5],
+        fusion="additive",
+        diversity_weight=0.5,
+    )
+    return DarlingConfig(**{**base, **kwargs})
+
+
+def _differences(a: DarlingConfig, b: DarlingConfig) -> list[str]:
+    return [f.name for f in dataclasses.fields(a) if getattr(a, f.name) != getattr(b, f.name)]
+
+
+def test_a_saved_recipe_reads_back_through_trl_parser_as_an_equal_config(tmp_path):
+    config = _config(tmp_path)
+    config.beta = 0.01  # changed after construction: recorded too
+    path = config.save_recipe(tmp_path / "recipe")
+    (parsed,) = TrlParser((DarlingConfig,)).parse_args_and_config(["--config", path])
+    assert parsed == config and _differences(parsed, config) == []
+    assert DarlingConfig.from_recipe(tmp_path / "recipe") == config
+    assert DarlingConfig.from_recipe(path) == config
+    values = yaml.safe_load(Path(path).read_text())
+    # Only what was set: derived values (steps_per_generation, logging_dir, ...) are left to the config.
+    assert values["lr_scheduler_type"] == "cosine" and values["beta"] == 0.01
+    assert "steps_per_generation" not in values and "logging_dir" not in values
+
+
+def test_a_recipe_holds_no_token_and_no_server_urls_and_asks_for_the_servers_again(tmp_path):
+    config = _config(
+        tmp_path,
+        hub_token="hf_secret_token",
+        diversity_servers=["http://node1:8000", "http://node1:8001"],
+        diversity_kwargs={"threshold": 0.3},
+    )
+    path = config.save_recipe(tmp_path)
+    text = Path(path).read_text()
+    assert "hf_secret_token" not in text and "node1" not in text
+    assert yaml.safe_load(text)["diversity_kwargs"] == {"threshold": 0.3, "server_options": {}}
+    with pytest.raises(ValueError, match=r"diversity_servers is not set: name the servers"):
+        DarlingConfig.from_recipe(path)
+    loaded = DarlingConfig.from_recipe(path, diversity_servers=["http://node2:8000"], hub_token="hf_other")
+    assert loaded.diversity_servers == ["http://node2:8000"]
+    assert _differences(loaded, config) == ["hub_token", "diversity_servers", "diversity_kwargs"]
+
+
+def test_from_recipe_overrides_fields_and_names_unknown_keys(tmp_path):
+    path = _config(tmp_path).save_recipe(tmp_path)
+    assert DarlingConfig.from_recipe(path, output_dir=str(tmp_path / "other")).output_dir == str(
+        tmp_path / "other"
+    )
+    with pytest.raises(ValueError, match="set no_such_field, which are not DarlingConfig fields"):
+        DarlingConfig.from_recipe(path, no_such_field=1)
+
+
+def test_push_recipe_uploads_the_yaml_file(tmp_path, fake_hub):
+    config = _config(tmp_path)
+    config.push_recipe_to_hub("someone/darling-run")
+    commit = fake_hub.last
+    assert commit["repo_id"] == "someone/darling-run" and list(commit["files"]) == ["darling_config.yaml"]
+    pulled = tmp_path / "pulled"
+    pulled.mkdir()
+    (pulled / "darling_config.yaml").write_bytes(commit["files"]["darling_config.yaml"])
+    assert DarlingConfig.from_recipe(pulled) == config
+
+
+def _length_quality(completions, **kwargs):
+    return [float(len(c) % 4) for c in completions]
+
+
+def _trainer(tmp_path, reward_funcs, **kwargs):
+    model, tokenizer = tiny_causal_lm()
+    plain = dict(
+        diversity_classifier=None, diversity_kwargs=None, fusion="multiplicative", diversity_weight=None
+    )
+    args = _config(tmp_path, **{**plain, "reward_weights": None, "max_steps": 1, **kwargs})
+    return DarlingGRPOTrainer(
+        model=model,
+        reward_funcs=reward_funcs,
+        args=args,
+        train_dataset=Dataset.from_dict({"prompt": ["a b", "c d", "e f", "g h"]}),
+        processing_class=tokenizer,
+    )
+
+
+def test_trainer_push_uploads_policy_recipe_reward_and_a_card_that_says_how_to_reproduce(tmp_path, fake_hub):
+    diversity = DiversityRewardFunction(judge=LexicalJudge(threshold=0.4), floor=0.2)
+    trainer = _trainer(
+        tmp_path, [MathAccuracyReward(), _length_quality, diversity], reward_weights=[1.0, 0.5, 1.0],
+        hub_model_id="someone/tiny-darling",
+    )  # fmt: skip
+    trainer.push_to_hub(dataset_name="someone/problems")
+    files = fake_hub.last["files"]
+    assert fake_hub.last["repo_id"] == "someone/tiny-darling"
+    assert {"model.safetensors", "config.json", "darling_config.yaml", "README.md"} <= set(files)
+    assert {"darling_reward/darling_reward.json", "darling_reward/diversity/darling_reward.json"} <= set(
+        files
+    )
+    card = files["README.md"].decode()
+    assert "accelerate launch examples/train_math.py --config darling_config.yaml" in card
+    assert "--dataset_name someone/problems" in card and "_length_quality" in card
+    # The pushed recipe is the config as the user gave it (reward weights included), not the trainer's copy.
+    pulled = tmp_path / "pulled"
+    for name, content in files.items():
+        (pulled / name).parent.mkdir(parents=True, exist_ok=True)
+        (pulled / name).write_bytes(content)
+    assert DarlingConfig.from_recipe(pulled) == trainer.recipe_args
+    assert DarlingConfig.from_recipe(pulled).reward_weights == [1.0, 0.5, 1.0]
+    saved = json.loads(files["darling_reward/darling_reward.json"])
+    assert saved["quality_weights"] == [1.0, 0.5] and saved["quality"][1] == {
+        "name": "_length_quality",
+        "class": None,
+    }
+    reward = DarlingReward.from_pretrained(
+        pulled / "darling_reward", quality=[MathAccuracyReward(), _length_quality]
+    )
+    kwargs = dict(prompts=["p"] * 4, completions=["\\boxed{4}", "a b c", "\\boxed{4}", "z"], answer=["4"] * 4)
+    assert reward(**kwargs) == trainer.darling_reward(**kwargs)
+
+
+def test_a_reward_that_cannot_be_saved_does_not_stop_the_policy_from_saving(tmp_path):
+    diversity = DiversityRewardFunction(judge=CallableJudge(lambda a, b: a == b))
+    trainer = _trainer(tmp_path, [_length_quality, diversity])
+    with pytest.warns(UserWarning, match="The DARLING reward was not saved: .*cannot be saved"):
+        trainer.save_model()
+    run = tmp_path / "run"
+    assert (run / "model.safetensors").is_file() and (run / "darling_config.yaml").is_file()
+    assert not (run / "darling_reward").exists()
