@@ -319,13 +319,13 @@ class DarlingGRPOTrainer(GRPOTrainer):
         finally:
             self.darling_reward.num_generations = train_size
 
-    def _save(self, output_dir: str | None = None, state_dict: Any = None) -> None:
+    def save_model(self, output_dir: str | None = None, _internal_call: bool = False) -> None:
         """Saves the policy as TRL does, plus the run's recipe (``darling_config.yaml``) and reward (``darling_reward/``).
 
         Checkpoints and ``push_to_hub`` then carry what reproduces the run; a diversity classifier
         loaded from the Hub is saved as a reference (hub id and revision), any other as a copy.
         """
-        super()._save(output_dir, state_dict=state_dict)
+        super().save_model(output_dir, _internal_call=_internal_call)
         if self.args.should_save:
             save_run_files(self.recipe_args, self.darling_reward, output_dir or self.args.output_dir)
 
