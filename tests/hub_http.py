@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-
-import pytest
 
 
 @dataclass
@@ -66,9 +65,11 @@ class FakeHub:
         return self.commits[-1]
 
 
-@pytest.fixture
-def fake_hub(monkeypatch):
-    """Replaces the Hub at huggingface_hub's HTTP layer for one test; yields the :class:`FakeHub`."""
+def serve_fake_hub(monkeypatch) -> Iterator[FakeHub]:
+    """Replaces the Hub at huggingface_hub's HTTP layer until the generator closes; yields the :class:`FakeHub`.
+
+    Test modules wrap it in a fixture: ``yield from serve_fake_hub(monkeypatch)``.
+    """
     import httpx2
     from huggingface_hub.utils import _http
 

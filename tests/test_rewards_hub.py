@@ -7,15 +7,22 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import NOVELTYBENCH, requires_shared_data
-from hub_http import fake_hub  # noqa: F401  (the fixture)
 
+from conftest import NOVELTYBENCH, requires_shared_data
 from darling.classifier import ClassifierSettings, PartitionClassifier
 from darling.partitioning import CallableJudge, CascadeJudge, EmbeddingJudge, ExactMatchJudge, LexicalJudge
 from darling.rewards import DarlingReward, DiversityRewardFunction, MathAccuracyReward
 from darling.serving import ServedClassifierJudge
 from darling.serving.standin import StandInServer
 from darling.tiny_models import tiny_sequence_classifier, train_tiny_tokenizer
+from hub_http import serve_fake_hub
+
+
+@pytest.fixture
+def fake_hub(monkeypatch):
+    """The Hub replaced at huggingface_hub's HTTP layer (see hub_http.py)."""
+    yield from serve_fake_hub(monkeypatch)
+
 
 GROUPS = [
     [
@@ -291,7 +298,12 @@ def test_darling_reward_of_darlings_own_rewards_loads_with_no_arguments_and_push
     )
     reward.push_to_hub("someone/darling-reward")
     files = fake_hub.last["files"]
-    assert {"darling_reward.json", "README.md", "diversity/darling_reward.json", "diversity/README.md"} == set(files)
+    assert {
+        "darling_reward.json",
+        "README.md",
+        "diversity/darling_reward.json",
+        "diversity/README.md",
+    } == set(files)
     saved = json.loads(files["darling_reward.json"])
     assert saved["quality"] == [
         {"name": "math_accuracy", "class": "MathAccuracyReward", "kwargs": {"answer_column": None}}
@@ -309,7 +321,7 @@ def test_each_loader_names_the_other_for_the_wrong_kind_of_folder(tmp_path, save
     )
     DiversityRewardFunction(judge=LexicalJudge()).save_pretrained(tmp_path / "d")
     with pytest.raises(
-        ValueError, match="holds a saved DarlingReward: load it with DarlingReward.from_pretrained"
+        ValueError, match=r"holds a saved DarlingReward: load it with DarlingReward\.from_pretrained"
     ):
         DiversityRewardFunction.from_pretrained(tmp_path / "f")
     with pytest.raises(ValueError, match="holds a saved DiversityRewardFunction"):

@@ -9,13 +9,19 @@ from pathlib import Path
 import pytest
 import yaml
 from datasets import Dataset
-from hub_http import fake_hub  # noqa: F401  (the fixture)
 from trl import TrlParser
 
 from darling.partitioning import CallableJudge, LexicalJudge
 from darling.rewards import DarlingReward, DiversityRewardFunction, MathAccuracyReward
 from darling.tiny_models import tiny_causal_lm
 from darling.trainer import DarlingConfig, DarlingGRPOTrainer
+from hub_http import serve_fake_hub
+
+
+@pytest.fixture
+def fake_hub(monkeypatch):
+    """The Hub replaced at huggingface_hub's HTTP layer (see hub_http.py)."""
+    yield from serve_fake_hub(monkeypatch)
 
 
 def _config(tmp_path, **kwargs) -> DarlingConfig:
