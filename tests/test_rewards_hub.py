@@ -174,6 +174,8 @@ def test_a_served_judge_is_saved_without_urls_and_named_again_at_load(classifier
     with StandInServer(classifier, model_name="clf") as server:
         judge = ServedClassifierJudge(checkpoint, [server.url], model="clf", timeout=5.0, retries=1)
         reward = DiversityRewardFunction(judge=judge, num_generations=4)
+        with pytest.raises(ValueError, match="the servers serve the local folder"):
+            reward.save_pretrained(tmp_path / "ref", judge="reference")
         reward.save_pretrained(tmp_path / "reward")
         text = (tmp_path / "reward" / "darling_reward.json").read_text()
         assert "127.0.0.1" not in text and server.url not in text
@@ -302,7 +304,6 @@ def test_darling_reward_of_darlings_own_rewards_loads_with_no_arguments_and_push
         "darling_reward.json",
         "README.md",
         "diversity/darling_reward.json",
-        "diversity/README.md",
     } == set(files)
     saved = json.loads(files["darling_reward.json"])
     assert saved["quality"] == [

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from darling.rewards.hub import FORMAT_VERSION, reward_spec, write_card, write_description
+from darling.rewards.hub import FORMAT_VERSION, reward_spec, save_diversity, write_card, write_description
 
 DIVERSITY_FOLDER = "diversity"
 
@@ -40,7 +40,7 @@ class DarlingRewardHub:
         quality = [reward_spec(func) for func in self.quality_funcs]
         with staged_save(save_directory) as staging:
             folder = Path(staging)
-            self.diversity.save_pretrained(folder / DIVERSITY_FOLDER, judge=judge, repo_id=repo_id)
+            save_diversity(self.diversity, folder / DIVERSITY_FOLDER, judge=judge, repo_id=None, card=False)
             write_description(
                 folder,
                 {

@@ -87,22 +87,15 @@ def _judge_spec(reward: Any, folder: Path, judge_mode: str) -> dict[str, Any]:
             "threshold": classifier.threshold,
         }
     judge = reward.judge
-    if judge_mode == "reference":
-        raise ValueError(
-            f"judge='reference' is for a PartitionClassifier loaded from the Hub; this reward's judge is "
-            f"{type(judge).__name__}: save it with judge='copy'."
-        )
-    if isinstance(judge, EmbeddingJudge):
-        judge.save_pretrained(target)
-        return {"type": "embedding", "path": JUDGE_FOLDER}
-    if isinstance(judge, ExactMatchJudge):
-        return {"type": "exact_match", "normalize": judge.normalize}
-    if isinstance(judge, LexicalJudge):
-        return {"type": "lexical", "n": judge.n, "threshold": judge.threshold}
     if type(judge).__name__ == "ServedClassifierJudge" and isinstance(judge, _served_judge_class()):
         checkpoint: str | None = judge.checkpoint
         spec: dict[str, Any] = {"type": "served_classifier", "hub_id": checkpoint}
         if os.path.isdir(checkpoint):
+            if judge_mode == "reference":
+                raise ValueError(
+                    f"judge='reference' records the served checkpoint's hub id, but the servers serve the local "
+                    f"folder {checkpoint!r}, which only this machine can read; save a copy (judge='copy')."
+                )
             # A local checkpoint travels with the reward: its settings and tokenizer build the requests.
             shutil.copytree(checkpoint, target)
             spec = {"type": "served_classifier", "path": JUDGE_FOLDER}
@@ -119,6 +112,18 @@ def _judge_spec(reward: Any, folder: Path, judge_mode: str) -> dict[str, Any]:
             "retries": pool.retries,
             "backoff": pool.backoff,
         }
+    if judge_mode == "reference":
+        raise ValueError(
+            f"judge='reference' is for a classifier loaded from (or served from) the Hub; this reward's judge is "
+            f"{type(judge).__name__}: save it with judge='copy'."
+        )
+    if isinstance(judge, EmbeddingJudge):
+        judge.save_pretrained(target)
+        return {"type": "embedding", "path": JUDGE_FOLDER}
+    if isinstance(judge, ExactMatchJudge):
+        return {"type": "exact_match", "normalize": judge.normalize}
+    if isinstance(judge, LexicalJudge):
+        return {"type": "lexical", "n": judge.n, "threshold": judge.threshold}
     raise TypeError(
         f"This reward's judge ({type(judge).__name__}) cannot be saved: a saved reward holds {SAVEABLE_JUDGES}. "
         "Build the reward with one of those, or save your judge yourself and rebuild the reward around it."
@@ -167,15 +172,20 @@ def diversity_description(reward: Any, folder: Path, judge_mode: str) -> dict[st
 
 
 def save_diversity(
-    reward: Any, save_directory: str | os.PathLike, *, judge: str, repo_id: str | None
+    reward: Any, save_directory: str | os.PathLike, *, judge: str, repo_id: str | None, card: bool = True
 ) -> None:
-    """Writes a diversity reward's folder (staged, so an interrupted save leaves the old one whole)."""
+    """Writes a diversity reward's folder (staged, so an interrupted save leaves the old one whole).
+
+    ``card=False`` leaves out the model card (for the diversity part of a saved DarlingReward).
+    """
     from darling.classifier._staging import staged_save
 
     with staged_save(save_directory) as staging:
         description = diversity_description(reward, Path(staging), judge)
         write_description(Path(staging), description)
         spec = description["judge"]
+        if not card:
+            return
         write_card(
             Path(staging),
             "DiversityRewardFunction",
@@ -206,13 +216,16 @@ def read_description(
         from huggingface_hub import snapshot_download
         from transformers.utils import cached_file
 
-        found = cached_file(
-            location,
-            REWARD_FILE,
-            revision=revision,
-            _raise_exceptions_for_missing_entries=False,
-            _raise_exceptions_for_connection_errors=False,
-        )
+        try:
+            found = cached_file(
+                location,
+                REWARD_FILE,
+                revision=revision,
+                _raise_exceptions_for_missing_entries=False,
+                _raise_exceptions_for_connection_errors=False,
+            )
+        except OSError:  # no such repo (or no access): the classifier loader says so in its own words
+            found = None
         if not found:
             return None
         folder = Path(snapshot_download(location, revision=revision))
