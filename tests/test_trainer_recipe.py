@@ -24,6 +24,9 @@ def fake_hub(monkeypatch):
     yield from serve_fake_hub(monkeypatch)
 
 
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
 def _config(tmp_path, **kwargs) -> DarlingConfig:
     base = dict(
         output_dir=str(tmp_path / "run"),
@@ -58,9 +61,36 @@ def test_a_saved_recipe_reads_back_through_trl_parser_as_an_equal_config(tmp_pat
     assert DarlingConfig.from_recipe(tmp_path / "recipe") == config
     assert DarlingConfig.from_recipe(path) == config
     values = yaml.safe_load(Path(path).read_text())
-    # Only what was set: derived values (steps_per_generation, logging_dir, ...) are left to the config.
+    # Set fields as set, the others at their defaults: never a derived value (steps_per_generation, generation_batch_size).
     assert values["lr_scheduler_type"] == "cosine" and values["beta"] == 0.01
-    assert "steps_per_generation" not in values and "logging_dir" not in values
+    assert values["steps_per_generation"] is None and values["generation_batch_size"] is None
+    assert "steps_per_generation" not in config.recipe() and config.recipe()["beta"] == 0.01
+    short = config.save_recipe(tmp_path / "short", every_field=False)
+    assert yaml.safe_load(Path(short).read_text()) == config.recipe()
+    assert DarlingConfig.from_recipe(short) == config
+
+
+def test_the_math_example_rebuilds_the_saved_config_over_its_own_defaults(tmp_path):
+    """The card's `--config darling_config.yaml`: the example's recipe defaults must not leak into the run."""
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location("example_train_math", EXAMPLES / "train_math.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    config = _config(tmp_path)  # per_device_train_batch_size 4, max_completion_length 8, learning_rate 2e-6
+    path = config.save_recipe(tmp_path)
+    parser = TrlParser((module.MathScriptArguments, DarlingConfig))
+    parser.set_defaults_with_config(**module.RECIPE)  # 16 a device, 8192 tokens, 1e-6, prompts <= 1024 tokens
+    _, parsed = parser.parse_args_and_config(["--config", path])
+    assert parsed == config
+    # Without the defaults written out, the example's own would replace them.
+    short = config.save_recipe(tmp_path / "short", every_field=False)
+    parser = TrlParser((module.MathScriptArguments, DarlingConfig))
+    parser.set_defaults_with_config(**module.RECIPE)
+    _, parsed = parser.parse_args_and_config(["--config", short])
+    assert parsed.max_prompt_length == 1024 != config.max_prompt_length
 
 
 def test_a_recipe_holds_no_token_and_no_server_urls_and_asks_for_the_servers_again(tmp_path):

@@ -1,8 +1,9 @@
 """A DarlingConfig as a recipe file: saved to a folder, pushed to the Hub, and read back by TRL's parser.
 
 The recipe is ``darling_config.yaml``, the format ``--config`` reads (``trl.TrlParser``): the fields
-the user set (at construction or afterwards), not the values derived from them, so reading it
-back gives an equal config and the examples can start a run from it. Hub tokens are never
+the user set (at construction or afterwards), then every other field at its default, never the
+values derived from them, so reading it back gives an equal config, also in a script that sets
+defaults of its own. Hub tokens are never
 written, and neither are the URLs of diversity servers, which only one cluster can reach.
 """
 
@@ -107,11 +108,36 @@ class RecipeMixin:
             values["diversity_kwargs"] = kwargs
         return values
 
-    def save_recipe(self, save_directory: str | os.PathLike) -> str:
+    def _unset_fields(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Every other field at its default, where ``--config`` can read the default back."""
+        from trl import TrlParser
+
+        actions = {action.dest: action for action in TrlParser((type(self),))._actions}
+        defaults = {}
+        for field in dataclasses.fields(self):
+            if not field.init or field.name in values or field.name in _NOT_SAVED:
+                continue
+            value = _plain(_default(field), field.name)
+            action = actions.get(field.name)
+            if isinstance(value, str) and action is not None and action.type is not None:
+                try:  # argparse converts a string default with the field's type: skip what it cannot read
+                    action.type(value)
+                except (TypeError, ValueError):
+                    continue
+            defaults[field.name] = value
+        return defaults
+
+    def save_recipe(self, save_directory: str | os.PathLike, *, every_field: bool = True) -> str:
         """Writes ``darling_config.yaml`` (the recipe ``--config`` reads) into a folder.
+
+        The fields set for this config come first. With ``every_field`` (the default) every other
+        field follows at its default, so a training script that sets its own defaults before
+        reading ``--config`` (as the examples do) still builds this exact config; without it the
+        file holds only the fields set.
 
         Args:
             save_directory: Target folder (created if missing).
+            every_field: Also write the fields left at their defaults.
 
         Returns:
             The path of the written file.
@@ -122,11 +148,13 @@ class RecipeMixin:
         values = self.recipe()
         folder = Path(save_directory)
         folder.mkdir(parents=True, exist_ok=True)
-        header = _HEADER.format(file=RECIPE_FILE) + (
-            _SERVED_NOTE if getattr(self, "diversity_servers", None) else ""
-        )
+        served = getattr(self, "diversity_servers", None)
+        text = _HEADER.format(file=RECIPE_FILE) + (_SERVED_NOTE if served else "")
+        text += "\n# Set for this run\n" + yaml.safe_dump(values, sort_keys=False, allow_unicode=True)
+        if every_field:
+            text += "\n# Every other field, at its default (so a script's own defaults cannot replace it)\n"
+            text += yaml.safe_dump(self._unset_fields(values), sort_keys=False, allow_unicode=True)
         path = folder / RECIPE_FILE
-        text = header + yaml.safe_dump(values, sort_keys=False, allow_unicode=True)
         tmp = path.with_name(f".{RECIPE_FILE}.tmp")
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, path)  # a reader never sees half a recipe
