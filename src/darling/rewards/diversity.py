@@ -86,6 +86,10 @@ class DiversityRewardFunction(DiversityRewardHub):
         >>> reward(prompts=["p"] * 4, completions=["a cat", "a cat", "a dog", "a bird"])
         [0.6666666666666666, 0.6666666666666666, 1.0, 1.0]
 
+    The whole reward (settings and judge) saves to a folder or the Hub and loads back with
+    ``save_pretrained`` / ``push_to_hub`` / ``from_pretrained`` (see
+    :class:`~darling.rewards.hub.DiversityRewardHub`).
+
     A group of one rollout gets 1.0 (there is nothing to be equivalent to); empty completions are
     ordinary texts (all empty rollouts of a group share one class). Conversational completions
     are scored on their assistant text; an assistant message that only calls tools

@@ -50,6 +50,10 @@ class DarlingConfig(RecipeMixin, GRPOConfig):
     ``diversity_kwargs`` (a dict, checked when the config is built; typed as
     :attr:`diversity_settings`).
 
+    A config saves as a recipe file, ``darling_config.yaml`` (:meth:`save_recipe`,
+    :meth:`push_recipe_to_hub`), that ``--config`` and :meth:`from_recipe` read back into an equal
+    config; :class:`~darling.trainer.DarlingGRPOTrainer` saves it beside the policy.
+
     Example:
         >>> config = DarlingConfig(output_dir="out", use_cpu=True, diversity_classifier="path/to/classifier",
         ...                        diversity_kwargs={"threshold": 0.32, "floor": 0.1})
