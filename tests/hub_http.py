@@ -2,15 +2,18 @@
 
 ``huggingface_hub`` sends every request through the client its ``set_client_factory`` makes; the
 fixture swaps in a client whose transport answers the three calls a push makes (create the repo,
-pre-upload, commit) and the model-card check and records each commit's files and contents, decoded from the commit payload.
+pre-upload, commit) and the model-card check, and serves what was pushed back to downloads and records each commit's files and contents, decoded from the commit payload.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+
+COMMIT = "a" * 40
 
 
 @dataclass
@@ -20,6 +23,7 @@ class FakeHub:
     commits: list[dict] = field(default_factory=list)
     requests: list[tuple[str, str]] = field(default_factory=list)
     validated: list[dict] = field(default_factory=list)
+    repos: dict[str, dict[str, bytes]] = field(default_factory=dict)
 
     def handle(self, request):
         import httpx2
@@ -53,10 +57,37 @@ class FakeHub:
             }
             summary = next(line["value"]["summary"] for line in lines if line["key"] == "header")
             self.commits.append({"repo_id": repo, "revision": revision, "summary": summary, "files": files})
+            self.repos.setdefault(repo, {}).update(files)
             return httpx2.Response(
                 200,
                 json={"commitUrl": f"https://huggingface.co/{repo}/commit/{'a' * 40}", "commitOid": "a" * 40},
             )
+        if "/resolve/" in path:  # a download: HEAD for the metadata, then GET for the bytes
+            repo, rest = path.lstrip("/").split("/resolve/")
+            name = rest.split("/", 1)[1]
+            content = self.repos.get(repo, {}).get(name)
+            if content is None:
+                return httpx2.Response(404, headers={"X-Error-Code": "EntryNotFound"})
+            headers = {
+                "X-Repo-Commit": COMMIT,
+                "ETag": f'"{hashlib.sha1(content).hexdigest()}"',
+                "Content-Length": str(len(content)),
+            }
+            return httpx2.Response(200, headers=headers, content=b"" if request.method == "HEAD" else content)
+        if request.method == "GET" and path.startswith("/api/models/"):  # repo info, for a snapshot download
+            repo, listing, _ = path.removeprefix("/api/models/").partition("/tree/")
+            repo = repo.split("/revision/")[0]
+            if repo not in self.repos:
+                return httpx2.Response(404, headers={"X-Error-Code": "RepoNotFound"})
+            if listing:
+                files = self.repos[repo].items()
+                entries = [
+                    {"type": "file", "path": n, "size": len(c), "oid": hashlib.sha1(c).hexdigest()}
+                    for n, c in files
+                ]
+                return httpx2.Response(200, json=entries)
+            siblings = [{"rfilename": name} for name in self.repos[repo]]
+            return httpx2.Response(200, json={"id": repo, "sha": COMMIT, "siblings": siblings})
         return httpx2.Response(404, json={"error": f"the fake hub does not serve {path}"})
 
     @property
@@ -65,10 +96,11 @@ class FakeHub:
         return self.commits[-1]
 
 
-def serve_fake_hub(monkeypatch) -> Iterator[FakeHub]:
+def serve_fake_hub(monkeypatch, cache_dir: str) -> Iterator[FakeHub]:
     """Replaces the Hub at huggingface_hub's HTTP layer until the generator closes; yields the :class:`FakeHub`.
 
-    Test modules wrap it in a fixture: ``yield from serve_fake_hub(monkeypatch)``.
+    Downloads land in ``cache_dir``. Test modules wrap it in a fixture:
+    ``yield from serve_fake_hub(monkeypatch, str(tmp_path / "hub-cache"))``.
     """
     import httpx2
     from huggingface_hub.utils import _http
@@ -76,6 +108,7 @@ def serve_fake_hub(monkeypatch) -> Iterator[FakeHub]:
     hub = FakeHub()
     monkeypatch.setenv("HF_TOKEN", "hf_fake_token_for_tests")
     monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", False)
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", cache_dir)
     _http.set_client_factory(lambda: httpx2.Client(transport=httpx2.MockTransport(hub.handle)))
     _http.close_session()
     try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 import torch
@@ -19,9 +18,9 @@ from hub_http import serve_fake_hub
 
 
 @pytest.fixture
-def fake_hub(monkeypatch):
-    """The Hub replaced at huggingface_hub's HTTP layer (see hub_http.py)."""
-    yield from serve_fake_hub(monkeypatch)
+def fake_hub(monkeypatch, tmp_path):
+    """The Hub replaced at huggingface_hub's HTTP layer (see hub_http.py), downloading into tmp_path."""
+    yield from serve_fake_hub(monkeypatch, str(tmp_path / "hub-cache"))
 
 
 GROUPS = [
@@ -55,14 +54,6 @@ def _same_reward(saved: DiversityRewardFunction, loaded: DiversityRewardFunction
     assert type(loaded) is type(saved)
     assert loaded.settings == saved.settings and loaded.num_generations == saved.num_generations
     assert loaded.score_groups(groups) == saved.score_groups(groups)
-
-
-def _folder_of(commit: dict, root: Path) -> Path:
-    """Writes a fake-Hub commit's files to a folder (what a download of that repository gives)."""
-    for name, content in commit["files"].items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_bytes(content)
-    return root
 
 
 def test_classifier_reward_round_trips_settings_judge_and_scores(classifier, tmp_path):
@@ -153,7 +144,7 @@ def test_embedding_judge_round_trips_and_pushes(tiny_encoder, tmp_path, fake_hub
     judge.push_to_hub("someone/embedding-judge")
     files = fake_hub.last["files"]
     assert json.loads(files["darling_judge.json"])["threshold"] == 0.93 and "config.json" in files
-    pulled = EmbeddingJudge.from_pretrained(_folder_of(fake_hub.last, tmp_path / "pulled"))
+    pulled = EmbeddingJudge.from_pretrained("someone/embedding-judge")
     assert pulled.scores([(GROUPS[0][0], GROUPS[0][1])]) == judge.scores([(GROUPS[0][0], GROUPS[0][1])])
 
 
@@ -257,7 +248,7 @@ def test_diversity_reward_push_uploads_settings_judge_and_card_and_pulls_back(cl
         'DiversityRewardFunction.from_pretrained("someone/diversity-reward")'
         in commit["files"]["README.md"].decode()
     )
-    _same_reward(reward, DiversityRewardFunction.from_pretrained(_folder_of(commit, tmp_path / "pulled")))
+    _same_reward(reward, DiversityRewardFunction.from_pretrained("someone/diversity-reward"))
 
 
 def _constant(completions, **kwargs):
@@ -309,7 +300,7 @@ def test_darling_reward_of_darlings_own_rewards_loads_with_no_arguments_and_push
     assert saved["quality"] == [
         {"name": "math_accuracy", "class": "MathAccuracyReward", "kwargs": {"answer_column": None}}
     ]
-    loaded = DarlingReward.from_pretrained(_folder_of(fake_hub.last, tmp_path / "pulled"))
+    loaded = DarlingReward.from_pretrained("someone/darling-reward")
     kwargs = dict(
         prompts=["q"] * 4, completions=["\\boxed{4}", "\\boxed{4}", "it is \\boxed{4}", "5"], answer=["4"] * 4
     )
@@ -349,8 +340,10 @@ def test_a_pulled_reward_scores_real_noveltybench_groups_as_the_saved_one(tmp_pa
     )
     groups = _noveltybench_groups()
     reward = DiversityRewardFunction(judge=EmbeddingJudge("minilm", threshold=0.8), mode="greedy", floor=0.1)
+    reward.save_pretrained(tmp_path / "saved")
     reward.push_to_hub("someone/minilm-diversity")
-    loaded = DiversityRewardFunction.from_pretrained(_folder_of(fake_hub.last, tmp_path / "pulled"))
     scores = reward.score_groups(groups)
-    assert loaded.score_groups(groups) == scores
+    for source in (tmp_path / "saved", "someone/minilm-diversity"):
+        loaded = DiversityRewardFunction.from_pretrained(source)
+        assert loaded.settings == reward.settings and loaded.score_groups(groups) == scores
     assert len({round(s, 6) for group in scores for s in group}) > 1  # the groups are not all alike

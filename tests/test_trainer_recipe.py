@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 from datasets import Dataset
+from huggingface_hub import snapshot_download
 from trl import TrlParser
 
 from darling.partitioning import CallableJudge, LexicalJudge
@@ -19,9 +20,9 @@ from hub_http import serve_fake_hub
 
 
 @pytest.fixture
-def fake_hub(monkeypatch):
-    """The Hub replaced at huggingface_hub's HTTP layer (see hub_http.py)."""
-    yield from serve_fake_hub(monkeypatch)
+def fake_hub(monkeypatch, tmp_path):
+    """The Hub replaced at huggingface_hub's HTTP layer (see hub_http.py), downloading into tmp_path."""
+    yield from serve_fake_hub(monkeypatch, str(tmp_path / "hub-cache"))
 
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -125,10 +126,7 @@ def test_push_recipe_uploads_the_yaml_file(tmp_path, fake_hub):
     config.push_recipe_to_hub("someone/darling-run")
     commit = fake_hub.last
     assert commit["repo_id"] == "someone/darling-run" and list(commit["files"]) == ["darling_config.yaml"]
-    pulled = tmp_path / "pulled"
-    pulled.mkdir()
-    (pulled / "darling_config.yaml").write_bytes(commit["files"]["darling_config.yaml"])
-    assert DarlingConfig.from_recipe(pulled) == config
+    assert DarlingConfig.from_recipe("someone/darling-run") == config
 
 
 def _length_quality(completions, **kwargs):
@@ -167,10 +165,11 @@ def test_trainer_push_uploads_policy_recipe_reward_and_a_card_that_says_how_to_r
     assert "accelerate launch examples/train_math.py --config darling_config.yaml" in card
     assert "--dataset_name someone/problems" in card and "_length_quality" in card
     # The pushed recipe is the config as the user gave it (reward weights included), not the trainer's copy.
-    pulled = tmp_path / "pulled"
-    for name, content in files.items():
-        (pulled / name).parent.mkdir(parents=True, exist_ok=True)
-        (pulled / name).write_bytes(content)
+    # As the card says: download the recipe and the reward, then load them.
+    pulled = Path(
+        snapshot_download("someone/tiny-darling", allow_patterns=["darling_config.yaml", "darling_reward/*"])
+    )
+    assert sorted(p.name for p in pulled.iterdir()) == ["darling_config.yaml", "darling_reward"]
     assert DarlingConfig.from_recipe(pulled) == trainer.recipe_args
     assert DarlingConfig.from_recipe(pulled).reward_weights == [1.0, 0.5, 1.0]
     saved = json.loads(files["darling_reward/darling_reward.json"])
