@@ -192,3 +192,29 @@ def test_a_reward_that_cannot_be_saved_does_not_stop_the_policy_from_saving(tmp_
     run = tmp_path / "run"
     assert (run / "model.safetensors").is_file() and (run / "darling_config.yaml").is_file()
     assert not (run / "darling_reward").exists()
+
+
+def test_a_field_yaml_cannot_hold_is_named(tmp_path):
+    import torch
+
+    config = _config(tmp_path, model_init_kwargs={"dtype": torch.float32})
+    with pytest.raises(TypeError, match=r"DarlingConfig.model_init_kwargs holds a dtype"):
+        config.save_recipe(tmp_path / "recipe")
+    assert not (tmp_path / "recipe" / "darling_config.yaml").exists()
+
+
+def test_the_trainer_references_a_hub_classifier_and_copies_any_other(saved_classifier):
+    from darling.trainer.run_files import reward_judge_mode
+
+    local = DiversityRewardFunction.from_pretrained(saved_classifier)
+    reward = DarlingReward(_length_quality, local)
+    assert reward_judge_mode(reward) == "copy"
+    local.classifier.model.config._name_or_path = "someone/partition-classifier"  # as loaded from the Hub
+    try:
+        assert reward_judge_mode(reward) == "reference"
+    finally:
+        local.classifier.model.config._name_or_path = saved_classifier
+    assert (
+        reward_judge_mode(DarlingReward(_length_quality, DiversityRewardFunction(judge=LexicalJudge())))
+        == "copy"
+    )
