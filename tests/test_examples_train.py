@@ -41,14 +41,6 @@ def test_training_example_smoke_mode_trains_with_darling_rewards(script, tmp_pat
         assert output.count("'darling/quality/reward_model_mean'") == 2
 
 
-@pytest.mark.parametrize("script", ["train_math.py", "train_creative.py"])
-def test_training_example_docstring_starts_with_the_launch_command(script):
-    source = (EXAMPLES / script).read_text()
-    assert source.startswith(
-        f'"""accelerate launch --config_file examples/accelerate_configs/zero3.yaml examples/{script}'
-    )
-
-
 def _load_example(name: str):
     import importlib.util
 
@@ -71,10 +63,9 @@ def test_recipes_parse_into_the_paper_settings(example, recipe, classifier, thre
 
     from darling.trainer import DarlingConfig
 
-    module = _load_example(example)
-    script_type = module.MathScriptArguments if example == "train_math" else module.CreativeScriptArguments
-    parser = TrlParser((script_type, DarlingConfig))
-    parser.set_defaults_with_config(**module.RECIPE)
+    module = _load_example("train_math")  # one script; the recipe file alone picks the recipe
+    parser = TrlParser((module.DarlingScriptArguments, DarlingConfig))
+    parser.set_defaults_with_config(**module.RECIPES["math"])
     # bf16/use_cpu overridden so the recipe parses on a CPU-only machine.
     script_args, config = parser.parse_args_and_config(
         ["--config", str(EXAMPLES / "recipes" / recipe), "--bf16", "false", "--use_cpu", "true"]
@@ -84,6 +75,12 @@ def test_recipes_parse_into_the_paper_settings(example, recipe, classifier, thre
     assert (config.fusion, config.scale_rewards) == ("multiplicative", "none")
     assert config.num_generations == 8 and config.learning_rate == 1e-6 and config.temperature == 1.0
     assert script_args.max_train_samples == 10_000
+    # The file alone gives the recipe's batch shape, not the math defaults it was parsed over.
+    assert (
+        config.steps_per_generation == module.RECIPES[example.removeprefix("train_")]["steps_per_generation"]
+    )
+    assert script_args.quality_rewards == module.RECIPES[example.removeprefix("train_")]["quality_rewards"]
+    assert script_args.prompt_format == module.RECIPES[example.removeprefix("train_")]["prompt_format"]
 
 
 def test_recipe_defaults_apply_without_a_config_file():
@@ -92,8 +89,8 @@ def test_recipe_defaults_apply_without_a_config_file():
     from darling.trainer import DarlingConfig
 
     module = _load_example("train_math")
-    parser = TrlParser((module.MathScriptArguments, DarlingConfig))
-    parser.set_defaults_with_config(**module.RECIPE)
+    parser = TrlParser((module.DarlingScriptArguments, DarlingConfig))
+    parser.set_defaults_with_config(**module.RECIPES["math"])
     script_args, config = parser.parse_args_and_config(["--use_cpu", "true", "--num_generations", "16"])
     assert script_args.model_name_or_path == "Qwen/Qwen3-4B-Base"
     assert script_args.dataset_name == "agentica-org/DeepScaleR-Preview-Dataset"
@@ -106,8 +103,8 @@ def test_creative_prompts_are_first_english_user_turns_and_length_is_filtered_by
     """The official recipe's prompt-length filter is DarlingConfig.max_prompt_length (applied by the trainer)."""
     from datasets import Dataset
 
-    module = _load_example("train_creative")
-    assert module.RECIPE["max_prompt_length"] == 512
+    module = _load_example("train_math")
+    assert module.RECIPES["creative"]["max_prompt_length"] == 512
     wildchat = Dataset.from_list(
         [
             {"language": "English", "conversation": [{"role": "user", "content": "Write a poem."}]},
@@ -126,3 +123,13 @@ def test_math_prompts_are_one_user_message_so_the_chat_template_applies():
         Dataset.from_dict({"problem": ["What is 2 + 3?"], "answer": ["5"]}), "problem"
     )
     assert prompts[0]["prompt"] == [{"role": "user", "content": f"What is 2 + 3?\n{module.INSTRUCTION}"}]
+
+
+def test_unknown_recipe_or_reward_name_is_a_clear_error():
+    module = _load_example("train_math")
+    with pytest.raises(ValueError, match="Unknown --recipe 'chat'; choose one of math, creative"):
+        module.main(["--recipe", "chat"])
+    with pytest.raises(
+        ValueError, match=r"Unknown quality reward\(s\) \['bleu'\].*math_accuracy, reward_model"
+    ):
+        module.main(["--use_cpu", "true", "--quality_rewards", "bleu"])
