@@ -82,16 +82,18 @@ def test_the_math_example_rebuilds_the_saved_config_over_its_own_defaults(tmp_pa
     spec.loader.exec_module(module)
     config = _config(tmp_path)  # per_device_train_batch_size 4, max_completion_length 8, learning_rate 2e-6
     path = config.save_recipe(tmp_path)
-    parser = TrlParser((module.MathScriptArguments, DarlingConfig))
-    parser.set_defaults_with_config(**module.RECIPE)  # 16 a device, 8192 tokens, 1e-6, prompts <= 1024 tokens
+    recipe = module.RECIPES["math"]  # 16 a device, 8192 tokens, lr 1e-6, prompts <= 1024 tokens
+    assert recipe["max_prompt_length"] == 1024 and config.max_prompt_length is None
+    parser = TrlParser((module.DarlingScriptArguments, DarlingConfig))
+    parser.set_defaults_with_config(**recipe)
     _, parsed = parser.parse_args_and_config(["--config", path])
     assert parsed == config
     # Without the defaults written out, the example's own would replace them.
     short = config.save_recipe(tmp_path / "short", every_field=False)
-    parser = TrlParser((module.MathScriptArguments, DarlingConfig))
-    parser.set_defaults_with_config(**module.RECIPE)
+    parser = TrlParser((module.DarlingScriptArguments, DarlingConfig))
+    parser.set_defaults_with_config(**recipe)
     _, parsed = parser.parse_args_and_config(["--config", short])
-    assert parsed.max_prompt_length == 1024 != config.max_prompt_length
+    assert parsed.max_prompt_length == 1024
 
 
 def test_a_recipe_holds_no_token_and_no_server_urls_and_asks_for_the_servers_again(tmp_path):
@@ -164,6 +166,7 @@ def test_trainer_push_uploads_policy_recipe_reward_and_a_card_that_says_how_to_r
     card = files["README.md"].decode()
     assert "accelerate launch examples/train_math.py --config darling_config.yaml" in card
     assert "--dataset_name someone/problems" in card and "_length_quality" in card
+    assert "so the recipe names no `diversity_classifier`" in card  # the reward was given as an object
     # The pushed recipe is the config as the user gave it (reward weights included), not the trainer's copy.
     # As the card says: download the recipe and the reward, then load them.
     pulled = Path(

@@ -360,7 +360,7 @@ class DarlingGRPOTrainer(GRPOTrainer):
         ]
         base_model = getattr(getattr(self.model, "config", None), "_name_or_path", None)
         section += reproduce_section(
-            args.output_dir,
+            self.recipe_args,
             fused,
             base_model if base_model and not os.path.isdir(base_model) else None,
             dataset_name,

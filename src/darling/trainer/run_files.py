@@ -40,16 +40,18 @@ def save_run_files(recipe_args: Any, reward: Any, output_dir: str) -> list[str]:
 
 
 def reproduce_section(
-    output_dir: str, reward: Any, base_model: str | None, dataset_name: str | None, hub_id: str
+    recipe_args: Any, reward: Any, base_model: str | None, dataset_name: str | None, hub_id: str
 ) -> list[str]:
     """The model card's "Reproduce this run" section, for the files :func:`save_run_files` wrote."""
+    output_dir = recipe_args.output_dir
     has_recipe = os.path.isfile(os.path.join(output_dir, RECIPE_FILE))
     has_reward = os.path.isdir(os.path.join(output_dir, REWARD_FOLDER))
     if not has_recipe:
         return []
     math = any(isinstance(func, MathAccuracyReward) for func in reward.quality_funcs)
-    script = "examples/train_math.py" if math else "examples/train_creative.py"
-    flags = f" --model_name_or_path {base_model}" if base_model else ""
+    # examples/train_math.py runs every recipe; its defaults for the policy and prompts come from --recipe.
+    flags = "" if math else " --recipe creative"
+    flags += f" --model_name_or_path {base_model}" if base_model else ""
     flags += f" --dataset_name {dataset_name}" if dataset_name else ""
     lines = [
         "",
@@ -59,9 +61,18 @@ def reproduce_section(
         "`--config` reads); with the [darling](https://github.com/darling-rl/darling) repository:",
         "",
         "```bash",
-        f"accelerate launch {script} --config {RECIPE_FILE}{flags}",
+        f"accelerate launch examples/train_math.py --config {RECIPE_FILE}{flags}",
         "```",
         "",
+    ]
+    if not recipe_args.diversity_classifier:
+        lines += [
+            "The diversity reward of this run was given to the trainer, so the recipe names no "
+            "`diversity_classifier`: add `--diversity_classifier` and `--diversity_kwargs` to the command, or "
+            "train in Python with the saved reward below.",
+            "",
+        ]
+    lines += [
         "In Python:",
         "",
         "```python",
