@@ -11,7 +11,6 @@ and can be served by engines that load plain checkpoints.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -382,17 +381,14 @@ class PartitionClassifier:
         Returns:
             The ``huggingface_hub`` commit info.
         """
-        from huggingface_hub import HfApi
+        from darling.partitioning._hub import push_saved_folder
 
-        api = HfApi()
-        repo_id = api.create_repo(repo_id, private=private, token=token, exist_ok=True).repo_id
-        with tempfile.TemporaryDirectory() as tmp_dir:
-            self.save_pretrained(tmp_dir, model_id=repo_id, **kwargs)
-            return api.upload_folder(
-                repo_id=repo_id,
-                folder_path=tmp_dir,
-                commit_message=commit_message,
-                token=token,
-                revision=revision,
-                create_pr=create_pr,
-            )
+        return push_saved_folder(
+            lambda folder, repo: self.save_pretrained(folder, model_id=repo, **kwargs),
+            repo_id,
+            commit_message=commit_message,
+            private=private,
+            token=token,
+            revision=revision,
+            create_pr=create_pr,
+        )

@@ -183,6 +183,41 @@ class EmbeddingJudge(ScoreJudge):
         settings = {"threshold": self.threshold, "max_seq_length": self.model.max_seq_length}
         (path / JUDGE_FILE).write_text(json.dumps(settings, indent=2) + "\n")
 
+    def push_to_hub(
+        self,
+        repo_id: str,
+        *,
+        commit_message: str = "Upload DARLING embedding judge",
+        private: bool | None = None,
+        token: str | bool | None = None,
+        revision: str | None = None,
+        create_pr: bool = False,
+    ) -> Any:
+        """Uploads the folder :meth:`save_pretrained` writes to a Hub repository (created if missing).
+
+        Args:
+            repo_id: Target repository.
+            commit_message: Commit message.
+            private: Create the repository private.
+            token: Hub token (default: the stored login).
+            revision: Branch to push to.
+            create_pr: Open a pull request instead of committing.
+
+        Returns:
+            The ``huggingface_hub`` commit info.
+        """
+        from darling.partitioning._hub import push_saved_folder
+
+        return push_saved_folder(
+            lambda folder, _repo: self.save_pretrained(folder),
+            repo_id,
+            commit_message=commit_message,
+            private=private,
+            token=token,
+            revision=revision,
+            create_pr=create_pr,
+        )
+
     @classmethod
     def from_pretrained(cls, path: str | os.PathLike, **kwargs: Any) -> EmbeddingJudge:
         """Loads a judge saved by :meth:`save_pretrained` (or any sentence-transformers model).

@@ -21,6 +21,7 @@ from darling.partitioning.algorithms import diversity_scores, partition_groups
 from darling.partitioning.judges import as_judge
 from darling.rewards._groups import completion_texts, group_bounds, overlapping_groups, prompt_key
 from darling.rewards.distributed import gather_for_groups
+from darling.rewards.hub import DiversityRewardHub
 from darling.rewards.settings import DiversitySettings
 
 METRIC_PREFIX = "darling/"
@@ -41,7 +42,7 @@ def _classifier_judge(classifier: Any, batch_size: int):
     return classifier, classifier.as_judge(batch_size=batch_size)
 
 
-class DiversityRewardFunction:
+class DiversityRewardFunction(DiversityRewardHub):
     """Rewards each rollout for being semantically different from the other rollouts of its prompt.
 
     A picklable callable following TRL's reward-function protocol: called with ``prompts``,
@@ -84,6 +85,10 @@ class DiversityRewardFunction:
         >>> reward = DiversityRewardFunction(judge=ExactMatchJudge(), num_generations=4)
         >>> reward(prompts=["p"] * 4, completions=["a cat", "a cat", "a dog", "a bird"])
         [0.6666666666666666, 0.6666666666666666, 1.0, 1.0]
+
+    The whole reward (settings and judge) saves to a folder or the Hub and loads back with
+    ``save_pretrained`` / ``push_to_hub`` / ``from_pretrained`` (see
+    :class:`~darling.rewards.hub.DiversityRewardHub`).
 
     A group of one rollout gets 1.0 (there is nothing to be equivalent to); empty completions are
     ordinary texts (all empty rollouts of a group share one class). Conversational completions
@@ -144,61 +149,18 @@ class DiversityRewardFunction:
         self.batch_size = settings.batch_size
         self.last_stats: dict[str, float] = {}
 
-    @classmethod
-    def from_pretrained(
-        cls,
-        path_or_hub_id: str | os.PathLike,
-        *,
-        threshold: float | None = None,
-        model_kwargs: dict[str, Any] | None = None,
-        servers: Sequence[str] | str | None = None,
-        server_options: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> DiversityRewardFunction:
-        """Builds the reward function around a partition classifier, loaded here or served elsewhere.
-
-        Args:
-            path_or_hub_id: Local directory or hub id of a partition classifier.
-            threshold: Overrides the classifier's decision threshold.
-            model_kwargs: Passed to ``PartitionClassifier.from_pretrained`` (``dtype``, ``device_map``, ...);
-                not used with ``servers``.
-            servers: URLs of vLLM/SGLang servers serving that classifier: the pairs go there (a
-                :class:`~darling.serving.ServedClassifierJudge`) and no weights are loaded here.
-            server_options: Arguments of :class:`~darling.serving.ServedClassifierJudge` (``model``,
-                ``engine``, ``pairs_per_request``, ``max_in_flight``, ``timeout``, ``retries``, ...).
-            **kwargs: Arguments of :class:`DiversityRewardFunction` (``mode``, ``floor``, ``batch_size``, ...).
-
-        Returns:
-            The reward function.
-
-        Example:
-            ```python
-            # doc: no-run
-            reward = DiversityRewardFunction.from_pretrained("dogtooth/similarity-classifier-f168-hf", floor=0.1)
-            served = AsyncDiversityRewardFunction.from_pretrained(
-                "dogtooth/qwen3-4b-emb-finetuned-step-70-hf", servers=["http://node1:8000", "http://node1:8001"]
-            )
-            ```
-        """
-        if servers is not None:
-            if model_kwargs:
-                raise ValueError("model_kwargs load weights in this process; with `servers` none are loaded.")
-            from darling.serving import ServedClassifierJudge
-
-            judge = ServedClassifierJudge(
-                path_or_hub_id, servers, threshold=threshold, **(server_options or {})
-            )
-            reward = cls(judge=judge, **kwargs)
-            reward.classifier_id = str(path_or_hub_id)
-            return reward
-        if server_options:
-            raise ValueError("server_options configure the served judge: pass `servers` too, or drop them.")
-        from darling.classifier import PartitionClassifier
-
-        classifier = PartitionClassifier.from_pretrained(
-            path_or_hub_id, threshold=threshold, **(model_kwargs or {})
+    @property
+    def settings(self) -> DiversitySettings:
+        """This reward's settings, typed (``threshold`` is its judge's, when the judge has one)."""
+        return DiversitySettings(
+            threshold=getattr(self.judge, "threshold", None),
+            mode=self.mode,
+            floor=self.floor,
+            short_text_rule=self.short_text_rule,
+            correctness_threshold=self.correctness_threshold,
+            batch_size=self.batch_size,
+            gather=self.gather,
         )
-        return cls(classifier=classifier, **kwargs)
 
     def _correct_flags(self, prompts, completions, completion_ids, kwargs) -> list[bool]:
         # The correctness function's own logging is left to its own reward-function slot.

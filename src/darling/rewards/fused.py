@@ -22,6 +22,7 @@ from darling.partitioning._validation import check_positive_int
 from darling.rewards._groups import group_bounds, overlapping_groups, prompt_key
 from darling.rewards.distributed import gather_for_groups
 from darling.rewards.diversity import METRIC_PREFIX, DiversityRewardFunction
+from darling.rewards.fused_hub import DarlingRewardHub
 from darling.rewards.fusion import (
     check_fusion_settings,
     fuse_rewards,
@@ -85,7 +86,7 @@ def _as_floats(output: Any, name: str, expected: int) -> list[float]:
     return values
 
 
-class DarlingReward:
+class DarlingReward(DarlingRewardHub):
     """DARLING's fused reward as one picklable TRL reward function.
 
     Each rollout's reward is ``quality x diversity`` (the paper's multiplicative fusion), where

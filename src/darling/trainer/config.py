@@ -10,6 +10,7 @@ from trl import GRPOConfig
 from darling.partitioning._validation import check_positive_int
 from darling.rewards.fusion import check_fusion_settings
 from darling.rewards.settings import DiversitySettings
+from darling.trainer.recipe import RecipeMixin
 
 
 def _has_accelerator() -> bool:
@@ -20,7 +21,7 @@ def _has_accelerator() -> bool:
 
 
 @dataclass
-class DarlingConfig(GRPOConfig):
+class DarlingConfig(RecipeMixin, GRPOConfig):
     """Configuration of :class:`~darling.trainer.DarlingGRPOTrainer`.
 
     A `trl.GRPOConfig` that adds the DARLING settings and takes the official recipe's defaults:
@@ -48,6 +49,10 @@ class DarlingConfig(GRPOConfig):
     ``reward_funcs``, or name a classifier in ``diversity_classifier`` and its settings in
     ``diversity_kwargs`` (a dict, checked when the config is built; typed as
     :attr:`diversity_settings`).
+
+    A config saves as a recipe file, ``darling_config.yaml`` (:meth:`save_recipe`,
+    :meth:`push_recipe_to_hub`), that ``--config`` and :meth:`from_recipe` read back into an equal
+    config; :class:`~darling.trainer.DarlingGRPOTrainer` saves it beside the policy.
 
     Example:
         >>> config = DarlingConfig(output_dir="out", use_cpu=True, diversity_classifier="path/to/classifier",
@@ -180,10 +185,12 @@ class DarlingConfig(GRPOConfig):
     )
 
     def __post_init__(self):
+        self._record_given()
         if self.bf16 is None and not self.fp16 and (self.use_cpu or not _has_accelerator()):
             self.bf16 = False
         super().__post_init__()
         self._check_darling_settings()
+        self._record_resolved()
 
     @property
     def diversity_settings(self) -> DiversitySettings:
@@ -197,6 +204,13 @@ class DarlingConfig(GRPOConfig):
             given = DiversitySettings.mapping(self.diversity_kwargs)
             settings = DiversitySettings(**given)
             self.diversity_kwargs = {name: getattr(settings, name) for name in given}
+        served = self.diversity_kwargs is not None and self.diversity_kwargs.get("server_options") is not None
+        if served and not self.diversity_servers:
+            raise ValueError(
+                "diversity_kwargs['server_options'] configure served classifiers, but diversity_servers is not set: "
+                "name the servers (--diversity_servers http://host:port,... or DarlingConfig.from_recipe(..., "
+                "diversity_servers=[...])), or drop server_options to load the classifier in every process."
+            )
         if self.diversity_servers is not None:
             if isinstance(self.diversity_servers, str):  # "http://a:8000,http://b:8000" from a flag or a file
                 self.diversity_servers = [url for url in self.diversity_servers.split(",") if url.strip()]

@@ -17,6 +17,7 @@ from darling.rewards.diversity import AsyncDiversityRewardFunction, DiversityRew
 from darling.rewards.fused import DarlingReward
 from darling.trainer.config import DarlingConfig
 from darling.trainer.prompt_filter import drop_long_prompts
+from darling.trainer.run_files import reproduce_section, save_run_files
 
 _CITATION = textwrap.dedent("""\
     @article{li2025jointly,
@@ -162,6 +163,7 @@ class DarlingGRPOTrainer(GRPOTrainer):
             self.darling_reward = self._build_darling_reward(funcs, args)
         self.darling_reward.num_generations = args.num_generations
         self.diversity_reward = self.darling_reward.diversity
+        self.recipe_args = args  # as given: the recipe saved with the policy records its reward_weights
         if args.reward_weights is not None:
             # The weights now live in the fused reward; TRL sees one reward function of weight 1.
             args = copy.copy(args)
@@ -317,8 +319,18 @@ class DarlingGRPOTrainer(GRPOTrainer):
         finally:
             self.darling_reward.num_generations = train_size
 
+    def save_model(self, output_dir: str | None = None, _internal_call: bool = False) -> None:
+        """Saves the policy as TRL does, plus the run's recipe (``darling_config.yaml``) and reward (``darling_reward/``).
+
+        Checkpoints and ``push_to_hub`` then carry what reproduces the run; a diversity classifier
+        loaded from the Hub is saved as a reference (hub id and revision), any other as a copy.
+        """
+        super().save_model(output_dir, _internal_call=_internal_call)
+        if self.args.should_save:
+            save_run_files(self.recipe_args, self.darling_reward, output_dir or self.args.output_dir)
+
     def create_model_card(self, model_name=None, dataset_name=None, tags=None):
-        """Writes TRL's model card, plus a DARLING section naming the diversity classifier and settings."""
+        """Writes TRL's model card, plus DARLING's settings and how to reproduce the run from the saved recipe."""
         super().create_model_card(model_name=model_name, dataset_name=dataset_name, tags=tags)
         if not self.is_world_process_zero():
             return
@@ -346,5 +358,13 @@ class DarlingGRPOTrainer(GRPOTrainer):
             f"- Rollouts per prompt: {args.num_generations}, advantage scaling: `{args.scale_rewards}`",
             "",
         ]
+        base_model = getattr(getattr(self.model, "config", None), "_name_or_path", None)
+        section += reproduce_section(
+            self.recipe_args,
+            fused,
+            base_model if base_model and not os.path.isdir(base_model) else None,
+            dataset_name,
+            self.hub_model_id or model_name or os.path.basename(os.path.abspath(args.output_dir)),
+        )
         with open(path, "a", encoding="utf-8") as handle:
             handle.write("\n".join(section))
