@@ -10,7 +10,7 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PAGES = sorted([*(REPO_ROOT / "docs" / "benchmarks").glob("*.md"), REPO_ROOT / "docs" / "architecture.md"])
 INCLUDE = re.compile(r'^--8<-- "([^":]+)"\s*$', re.MULTILINE)
-COMMAND = re.compile(r"`(?:HF_HUB_OFFLINE=1 )?python (benchmarks/\w+\.py)( [^`]*)?`")
+COMMAND = re.compile(r"`(?:HF_HUB_OFFLINE=1 )?python (benchmarks/[\w/]+\.py)( [^`]*)?`")
 
 
 def included_reports() -> list[tuple[str, str]]:
@@ -38,7 +38,12 @@ def test_each_included_report_was_written_by_a_benchmark_run(page, path):
     command = COMMAND.search(text)
     assert command, f"{path} does not name the command that wrote it"
     assert (REPO_ROOT / command[1]).is_file()
-    # Written by that command: a report via --report PATH, a table beside its JSON via --output PATH.json.
+    # Written by that command: a report via --report PATH, a table beside its JSON via --output PATH.json,
+    # or a runner's results.md in its --output folder (committed under benchmarks/results/).
     arguments = command[2] or ""
-    assert f"--report {path}" in arguments or f"--output {Path(path).with_suffix('.json')}" in arguments
+    assert (
+        f"--report {path}" in arguments
+        or f"--output {Path(path).with_suffix('.json')}" in arguments
+        or (path.endswith("/results.md") and "--output " in arguments)
+    )
     assert "|---" in text  # a Markdown table
