@@ -6,12 +6,19 @@ import os
 from pathlib import Path
 from typing import Any
 
-from darling.rewards.hub import FORMAT_VERSION, reward_spec, save_diversity, write_card, write_description
+from darling.rewards.hub import (
+    FORMAT_VERSION,
+    PushToHubMixin,
+    reward_spec,
+    save_diversity,
+    write_card,
+    write_description,
+)
 
 DIVERSITY_FOLDER = "diversity"
 
 
-class DarlingRewardHub:
+class DarlingRewardHub(PushToHubMixin):
     """Save, push and load for :class:`~darling.rewards.DarlingReward` (which inherits them).
 
     A saved DARLING reward is a folder with ``darling_reward.json`` (fusion, diversity weight,
@@ -64,26 +71,6 @@ class DarlingRewardHub:
                     f"- Pass these quality rewards again when loading: {', '.join(unsaved)} (`quality=[...]`)"
                 )
             write_card(folder, "DarlingReward", repo_id or str(save_directory), notes)
-
-    def push_to_hub(self, repo_id: str, *, judge: str = "copy", **hub_kwargs: Any) -> Any:
-        """Uploads what :meth:`save_pretrained` writes to a Hub repository (created if missing), in one commit.
-
-        Args:
-            repo_id: Target repository.
-            judge: As in :meth:`save_pretrained`.
-            **hub_kwargs: ``commit_message``, ``private``, ``token``, ``revision``, ``create_pr``.
-
-        Returns:
-            The ``huggingface_hub`` commit info.
-        """
-        from darling.partitioning._hub import push_saved_folder
-
-        hub_kwargs.setdefault("commit_message", "Upload DARLING reward")
-        return push_saved_folder(
-            lambda folder, repo: self.save_pretrained(folder, judge=judge, repo_id=repo),
-            repo_id,
-            **hub_kwargs,
-        )
 
     @classmethod
     def from_pretrained(

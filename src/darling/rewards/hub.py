@@ -239,8 +239,36 @@ def read_description(
     return folder, description
 
 
-class DiversityRewardHub:
+class PushToHubMixin:
+    """``push_to_hub`` for a reward that has ``save_pretrained(folder, judge=..., repo_id=...)``."""
+
+    _hub_commit_message = "Upload DARLING reward"
+
+    def push_to_hub(self, repo_id: str, *, judge: str = "copy", **hub_kwargs: Any) -> Any:
+        """Uploads what :meth:`save_pretrained` writes to a Hub repository (created if missing), in one commit.
+
+        Args:
+            repo_id: Target repository.
+            judge: As in :meth:`save_pretrained`.
+            **hub_kwargs: ``commit_message``, ``private``, ``token``, ``revision``, ``create_pr``.
+
+        Returns:
+            The ``huggingface_hub`` commit info.
+        """
+        from darling.partitioning._hub import push_saved_folder
+
+        hub_kwargs.setdefault("commit_message", self._hub_commit_message)
+        return push_saved_folder(
+            lambda folder, repo: self.save_pretrained(folder, judge=judge, repo_id=repo),
+            repo_id,
+            **hub_kwargs,
+        )
+
+
+class DiversityRewardHub(PushToHubMixin):
     """Save, push and load for :class:`~darling.rewards.DiversityRewardFunction` (which inherits them)."""
+
+    _hub_commit_message = "Upload DARLING diversity reward"
 
     @classmethod
     def from_pretrained(
@@ -334,23 +362,3 @@ class DiversityRewardHub:
         from darling.rewards.hub import save_diversity
 
         save_diversity(self, save_directory, judge=judge, repo_id=repo_id)
-
-    def push_to_hub(self, repo_id: str, *, judge: str = "copy", **hub_kwargs: Any) -> Any:
-        """Uploads what :meth:`save_pretrained` writes to a Hub repository (created if missing), in one commit.
-
-        Args:
-            repo_id: Target repository.
-            judge: As in :meth:`save_pretrained`.
-            **hub_kwargs: ``commit_message``, ``private``, ``token``, ``revision``, ``create_pr``.
-
-        Returns:
-            The ``huggingface_hub`` commit info.
-        """
-        from darling.partitioning._hub import push_saved_folder
-
-        hub_kwargs.setdefault("commit_message", "Upload DARLING diversity reward")
-        return push_saved_folder(
-            lambda folder, repo: self.save_pretrained(folder, judge=judge, repo_id=repo),
-            repo_id,
-            **hub_kwargs,
-        )
