@@ -7,20 +7,13 @@ import random
 
 import pytest
 
-from darling.demo import (
-    TASKS,
-    CanonicalFormJudge,
-    DemoConfig,
-    RequiredDigitTask,
-    SumCorrectnessReward,
-    SumTask,
-    char_tokenizer,
-    get_task,
-    score_samples,
-)
+from darling.demo import TASKS, DemoConfig, RequiredDigitTask, SumTask, get_task
 from darling.demo.__main__ import main
 from darling.demo.classifier import task_pairs
+from darling.demo.evaluate import score_samples
+from darling.demo.policy import char_tokenizer
 from darling.demo.report import JSON_NAME, PNG_NAME, TABLE_NAME, goal_check, summarize
+from darling.demo.task import CanonicalFormJudge, SumCorrectnessReward
 from darling.demo.training import DARLING_SETTINGS, PINNED_SETTINGS, rl_args, rl_dataset
 from darling.partitioning import CallableJudge, partition
 

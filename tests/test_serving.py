@@ -18,13 +18,9 @@ import torch
 from darling.classifier import ClassifierSettings, PartitionClassifier
 from darling.partitioning import partition
 from darling.rewards import AsyncDiversityRewardFunction, DiversityRewardFunction
-from darling.serving import (
-    ServedClassifierJudge,
-    ServedJudgeError,
-    ServedLLMJudge,
-    check_servable,
-    parse_verdict,
-)
+from darling.serving import ServedClassifierJudge, ServedJudgeError, ServedLLMJudge
+from darling.serving.classifier_judge import check_servable
+from darling.serving.llm_judge import parse_verdict
 from darling.serving.standin import StandInServer
 from darling.tiny_models import tiny_sequence_classifier, train_tiny_tokenizer
 

@@ -7,31 +7,10 @@ holds out prompts that also require a digit, with one to three correct answers e
 """
 
 from darling.demo.config import DemoConfig
-from darling.demo.evaluate import EvalSettings, evaluate_policy, score_samples
-from darling.demo.policy import WarmupConfig, build_policy, char_tokenizer, sample, warm_up
 from darling.demo.required_task import RequiredDigitTask
-from darling.demo.run import run_demo, run_seed
-from darling.demo.task import CanonicalFormJudge, SumCorrectnessReward, SumTask
+from darling.demo.run import run_demo
+from darling.demo.task import SumTask
 from darling.demo.tasks import TASKS, get_task
-from darling.demo.training import train
 
-__all__ = [
-    "TASKS",
-    "CanonicalFormJudge",
-    "DemoConfig",
-    "EvalSettings",
-    "RequiredDigitTask",
-    "SumCorrectnessReward",
-    "SumTask",
-    "WarmupConfig",
-    "build_policy",
-    "char_tokenizer",
-    "evaluate_policy",
-    "get_task",
-    "run_demo",
-    "run_seed",
-    "sample",
-    "score_samples",
-    "train",
-    "warm_up",
-]
+# What a user calls; the pieces behind them (policy, training, evaluation, report) stay in their modules.
+__all__ = ["TASKS", "DemoConfig", "RequiredDigitTask", "SumTask", "get_task", "run_demo"]

@@ -13,20 +13,16 @@
 """
 
 from darling.serving.check import check_server
-from darling.serving.classifier_judge import ENGINES, ServedClassifierJudge, check_servable
-from darling.serving.llm_judge import PROMPTS, ServedLLMJudge, parse_verdict
+from darling.serving.classifier_judge import ServedClassifierJudge
+from darling.serving.llm_judge import ServedLLMJudge
 from darling.serving.pool import ServedJudgeError, ServerPool
 from darling.serving.process import VLLMProcess
 
 __all__ = [
-    "ENGINES",
-    "PROMPTS",
     "ServedClassifierJudge",
     "ServedJudgeError",
     "ServedLLMJudge",
     "ServerPool",
     "VLLMProcess",
-    "check_servable",
     "check_server",
-    "parse_verdict",
 ]
