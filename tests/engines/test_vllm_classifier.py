@@ -128,12 +128,12 @@ def test_a_server_killed_mid_run_loses_no_row(classifiers, classifier_servers, t
 
 
 class RecordingDiversity(DiversityRewardFunction):
-    """The diversity reward, keeping what it scored and what it returned."""
+    """The diversity reward, keeping what it scored and what it returned (DarlingReward calls ``_score_local``)."""
 
-    def __call__(self, prompts, completions, **kwargs):
-        rewards = super().__call__(prompts, completions, **kwargs)
+    def _score_local(self, prompts, completions, completion_ids, kwargs):
+        rewards, classes = super()._score_local(prompts, completions, completion_ids, kwargs)
         self.calls = [*getattr(self, "calls", []), (list(prompts), list(completions), list(rewards))]
-        return rewards
+        return rewards, classes
 
 
 def test_a_darling_grpo_step_with_the_diversity_reward_served_by_vllm(
@@ -174,6 +174,7 @@ def test_a_darling_grpo_step_with_the_diversity_reward_served_by_vllm(
     trainer.train()
     assert trainer.state.global_step == 1
     assert sum(judge.pool.requests_per_server.values()) > 0  # the reward asked the real server
+    assert diversity.calls  # the fused reward scored diversity through this reward
     # What the server said equals what the in-process classifier says on the same rollouts.
     in_process = DiversityRewardFunction(classifier=clf, short_text_rule="off", num_generations=4)
     for prompts, completions, rewards in diversity.calls:
