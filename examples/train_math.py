@@ -339,6 +339,7 @@ def main(argv: list[str] | None = None, recipe: str = "math") -> DarlingGRPOTrai
         trainer.save_model(training_args.output_dir)
         if training_args.push_to_hub:
             trainer.push_to_hub(dataset_name=script_args.dataset_name)
+    trainer.accelerator.end_training()  # trackers closed, process group destroyed: a clean exit under accelerate
     return trainer
 
 

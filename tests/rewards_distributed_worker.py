@@ -70,3 +70,8 @@ def main(out_dir: str) -> None:
 
 if __name__ == "__main__":
     main(sys.argv[1])
+
+    import torch.distributed as dist
+
+    if dist.is_initialized():
+        dist.destroy_process_group()  # a clean gloo shutdown: left to interpreter exit, it sometimes aborted

@@ -138,3 +138,8 @@ def test_two_processes_with_a_served_classifier_score_like_one_process_in_proces
 
 if __name__ == "__main__":
     _worker(*sys.argv[1:4])
+
+    import torch.distributed as dist
+
+    if dist.is_initialized():
+        dist.destroy_process_group()  # a clean gloo shutdown: left to interpreter exit, it sometimes aborted
