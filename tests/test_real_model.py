@@ -155,3 +155,36 @@ def test_darling_evaluate_and_partition_run_on_smollm2_answers(minilm_classifier
     partitioned = [json.loads(line) for line in (tmp_path / "partitions.jsonl").read_text().splitlines()]
     assert [len(r["partition"]) for r in partitioned] == [4, 4]
     assert all(1 <= r["distinct"] <= 4 for r in partitioned)
+
+
+def test_batched_generation_and_stop_words_on_real_chat_prompts():
+    """Left padding and stop words on the real tokenizer: a batch of prompts of different lengths decodes
+    greedily to what each prompt gives alone, and a stop word ends the answer where the full answer has it."""
+    import torch
+
+    from darling.evaluation.generation import SamplingSettings, TransformersGenerator
+
+    torch.set_num_threads(1)
+    prompts = [
+        [{"role": "user", "content": "Name a planet."}],
+        [{"role": "user", "content": "Describe the planet Mars in two sentences, for a child of six years."}],
+    ]
+    greedy = SamplingSettings(temperature=0.0, max_new_tokens=24)
+    together = TransformersGenerator(SMOLLM2, batch_size=2, settings=greedy, device="cpu")
+    texts = [
+        together.tokenizer.apply_chat_template(p, tokenize=False, add_generation_prompt=True) for p in prompts
+    ]
+    lengths = {len(together.tokenizer(text).input_ids) for text in texts}
+    assert len(lengths) == 2  # the batch really needs padding
+    batched = together.generate(prompts, num_samples=1)
+    alone = TransformersGenerator(SMOLLM2, batch_size=1, settings=greedy, device="cpu").generate(prompts, 1)
+    assert batched == alone
+    assert all(answer[0].strip() and "<|im_" not in answer[0] for answer in batched), batched
+
+    full = batched[1][0]
+    assert "." in full.rstrip(".")  # the description has a sentence end before its last character
+    stopped = TransformersGenerator(
+        SMOLLM2, batch_size=2, settings=SamplingSettings(temperature=0.0, max_new_tokens=24, stop=(".",)),
+        device="cpu",
+    ).generate(prompts, 1)  # fmt: skip
+    assert stopped[1][0] == full[: full.index(".")]
