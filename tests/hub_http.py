@@ -24,12 +24,14 @@ class FakeHub:
     requests: list[tuple[str, str]] = field(default_factory=list)
     validated: list[dict] = field(default_factory=list)
     repos: dict[str, dict[str, bytes]] = field(default_factory=dict)
+    tokens: list[tuple[str, str | None]] = field(default_factory=list)  # (path, Authorization header)
 
     def handle(self, request):
         import httpx2
 
         path = request.url.path
         self.requests.append((request.method, path))
+        self.tokens.append((path, request.headers.get("authorization")))
         if path == "/api/repos/create":
             body = json.loads(request.content)
             owner = body.get("organization") or "user"

@@ -347,3 +347,45 @@ def test_a_pulled_reward_scores_real_noveltybench_groups_as_the_saved_one(tmp_pa
         loaded = DiversityRewardFunction.from_pretrained(source)
         assert loaded.settings == reward.settings and loaded.score_groups(groups) == scores
     assert len({round(s, 6) for group in scores for s in group}) > 1  # the groups are not all alike
+
+
+def test_token_reaches_every_download_of_a_reward_its_referenced_judge_and_a_recipe(
+    classifier, tmp_path, fake_hub, monkeypatch
+):
+    from darling import DarlingConfig
+
+    classifier.push_to_hub("someone/private-classifier")
+    from_hub = PartitionClassifier.from_pretrained("someone/private-classifier")
+    DiversityRewardFunction(classifier=from_hub, floor=0.2).push_to_hub(
+        "someone/private-reward", judge="reference"
+    )
+    DarlingReward(MathAccuracyReward(), DiversityRewardFunction(judge=LexicalJudge())).push_to_hub(
+        "someone/private-fused"
+    )
+    DarlingConfig(output_dir=str(tmp_path / "run"), num_generations=4).push_recipe_to_hub(
+        "someone/private-recipe"
+    )
+    monkeypatch.delenv("HF_TOKEN")  # no token but the one given: not from the environment, not a login
+    monkeypatch.setattr("huggingface_hub.constants.HF_TOKEN_PATH", str(tmp_path / "no-stored-token"))
+    monkeypatch.setattr(
+        "huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path / "fresh-cache")
+    )  # download again
+    fake_hub.tokens.clear()
+
+    reward = DiversityRewardFunction.from_pretrained("someone/private-reward", token="hf_given")
+    fused = DarlingReward.from_pretrained("someone/private-fused", token="hf_given")
+    config = DarlingConfig.from_recipe(
+        "someone/private-recipe", token="hf_given", output_dir=str(tmp_path / "b")
+    )
+
+    paths = {path for path, _ in fake_hub.tokens}
+    for repo in ("private-reward", "private-classifier", "private-fused", "private-recipe"):
+        assert any(repo in path for path in paths), (repo, sorted(paths))  # each was downloaded here
+    assert {header for _, header in fake_hub.tokens} <= {"Bearer hf_given", None}
+    # transformers' tokenizer loader lists a repo's files without the token it was given (5.25,
+    # tokenization_utils_base); that listing is optional there (an error reads as no files). Every
+    # other request, every download included, carries the token.
+    unauthenticated = {path for path, header in fake_hub.tokens if header is None}
+    assert unauthenticated <= {"/api/models/someone/private-classifier/tree/main"}, unauthenticated
+    _same_reward(DiversityRewardFunction(classifier=from_hub, floor=0.2), reward)
+    assert isinstance(fused, DarlingReward) and config.num_generations == 4

@@ -219,21 +219,31 @@ class EmbeddingJudge(ScoreJudge):
         )
 
     @classmethod
-    def from_pretrained(cls, path: str | os.PathLike, **kwargs: Any) -> EmbeddingJudge:
+    def from_pretrained(
+        cls, path: str | os.PathLike, *, token: str | bool | None = None, **kwargs: Any
+    ) -> EmbeddingJudge:
         """Loads a judge saved by :meth:`save_pretrained` (or any sentence-transformers model).
 
         Args:
             path: A folder (or hub id) of a sentence-transformers model; its ``darling_judge.json``,
                 when present, gives the threshold.
+            token: Hub token for a private or gated repository (``None``: the logged-in user's, or ``HF_TOKEN``).
             **kwargs: :class:`EmbeddingJudge` arguments, which override the saved ones.
         """
         from transformers.utils import cached_file
 
         # A local folder or a hub repo (downloaded or cached); a model without the file gets the defaults.
         path = check_location(resolve_model_name(str(path)), "sentence-transformers model")
-        settings_file = cached_file(path, JUDGE_FILE, _raise_exceptions_for_missing_entries=False)
+        settings_file = cached_file(
+            path, JUDGE_FILE, token=token, _raise_exceptions_for_missing_entries=False
+        )
         saved = json.loads(Path(settings_file).read_text()) if settings_file else {}
-        return cls(path, **{**saved, **kwargs})
+        model: Any = path
+        if token is not None:
+            from sentence_transformers import SentenceTransformer
+
+            model = SentenceTransformer(path, token=token)
+        return cls(model, **{**saved, **kwargs})
 
     def __repr__(self) -> str:
         return f"EmbeddingJudge(threshold={self.threshold})"

@@ -79,6 +79,7 @@ class DarlingRewardHub(PushToHubMixin):
         *,
         quality: Any = None,
         revision: str | None = None,
+        token: str | bool | None = None,
         **diversity_options: Any,
     ) -> Any:
         """Loads a reward saved by :meth:`save_pretrained` from a folder or a Hub repository.
@@ -88,6 +89,8 @@ class DarlingRewardHub(PushToHubMixin):
             quality: The quality reward functions, in the saved order; required when the saved ones
                 are not darling's own (they are code, saved by name only). Replaces the saved ones.
             revision: Branch, tag or commit of a hub repository.
+            token: Hub token for a private or gated repository, and for a judge the reward names by hub id
+                (``None``: the logged-in user's, or ``HF_TOKEN``).
             **diversity_options: Passed to
                 :meth:`DiversityRewardFunction.from_pretrained <darling.rewards.DiversityRewardFunction.from_pretrained>`
                 for the diversity reward (``servers=`` for a served judge, ``model_kwargs``, ``threshold``, ...).
@@ -102,5 +105,10 @@ class DarlingRewardHub(PushToHubMixin):
         from darling.rewards.hub_loading import load_darling
 
         return load_darling(
-            cls, path_or_hub_id, quality=quality, revision=revision, diversity_options=diversity_options
+            cls,
+            path_or_hub_id,
+            quality=quality,
+            revision=revision,
+            token=token,
+            diversity_options=diversity_options,
         )

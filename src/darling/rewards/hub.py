@@ -200,7 +200,7 @@ def write_description(folder: Path, description: dict[str, Any]) -> None:
 
 
 def read_description(
-    path: str | os.PathLike, revision: str | None = None
+    path: str | os.PathLike, revision: str | None = None, token: str | bool | None = None
 ) -> tuple[Path, dict[str, Any]] | None:
     """The local folder and ``darling_reward.json`` of a saved reward, or ``None`` when ``path`` holds none.
 
@@ -221,6 +221,7 @@ def read_description(
                 location,
                 REWARD_FILE,
                 revision=revision,
+                token=token,
                 _raise_exceptions_for_missing_entries=False,
                 _raise_exceptions_for_connection_errors=False,
             )
@@ -228,7 +229,7 @@ def read_description(
             found = None
         if not found:
             return None
-        folder = Path(snapshot_download(location, revision=revision))
+        folder = Path(snapshot_download(location, revision=revision, token=token))
     description = json.loads((folder / REWARD_FILE).read_text(encoding="utf-8"))
     version = description.get("darling_reward_format")
     if not isinstance(version, int) or version > FORMAT_VERSION:
@@ -280,6 +281,7 @@ class DiversityRewardHub(PushToHubMixin):
         servers: Sequence[str] | str | None = None,
         server_options: dict[str, Any] | None = None,
         revision: str | None = None,
+        token: str | bool | None = None,
         **kwargs: Any,
     ) -> Any:
         """Loads a reward saved by :meth:`save_pretrained`, or builds one around a partition classifier.
@@ -299,6 +301,8 @@ class DiversityRewardHub(PushToHubMixin):
             server_options: Arguments of :class:`~darling.serving.ServedClassifierJudge` (``model``,
                 ``engine``, ``pairs_per_request``, ``max_in_flight``, ``timeout``, ``retries``, ...).
             revision: Branch, tag or commit of a hub repository.
+            token: Hub token for a private or gated repository, and for a judge the reward names by hub id
+                (``None``: the logged-in user's, or ``HF_TOKEN``).
             **kwargs: Arguments of :class:`DiversityRewardFunction` (``mode``, ``floor``, ``batch_size``, ...).
 
         Returns:
@@ -318,18 +322,21 @@ class DiversityRewardHub(PushToHubMixin):
         options = dict(
             threshold=threshold, model_kwargs=model_kwargs, servers=servers, server_options=server_options
         )
-        saved = load_diversity(cls, path_or_hub_id, revision=revision, overrides=kwargs, **options)
+        saved = load_diversity(
+            cls, path_or_hub_id, revision=revision, token=token, overrides=kwargs, **options
+        )
         if saved is not None:
             return saved
-        if revision is not None:
-            model_kwargs = {"revision": revision, **(model_kwargs or {})}
+        hub_kwargs = {
+            name: value for name, value in (("revision", revision), ("token", token)) if value is not None
+        }
         if servers is not None:
             if model_kwargs:
                 raise ValueError("model_kwargs load weights in this process; with `servers` none are loaded.")
             from darling.serving import ServedClassifierJudge
 
             judge = ServedClassifierJudge(
-                path_or_hub_id, servers, threshold=threshold, **(server_options or {})
+                path_or_hub_id, servers, threshold=threshold, **{**hub_kwargs, **(server_options or {})}
             )
             reward = cls(judge=judge, **kwargs)
             reward.classifier_id = str(path_or_hub_id)
@@ -339,7 +346,7 @@ class DiversityRewardHub(PushToHubMixin):
         from darling.classifier import PartitionClassifier
 
         classifier = PartitionClassifier.from_pretrained(
-            path_or_hub_id, threshold=threshold, **(model_kwargs or {})
+            path_or_hub_id, threshold=threshold, **{**hub_kwargs, **(model_kwargs or {})}
         )
         return cls(classifier=classifier, **kwargs)
 

@@ -30,9 +30,12 @@ def _reward_classes() -> dict[str, type]:
     return {klass.__name__: klass for klass in (DiversityRewardFunction, AsyncDiversityRewardFunction)}
 
 
-def _load_classifier_judge(spec, source, threshold, model_kwargs, servers, server_options):
+def _load_classifier_judge(spec, source, threshold, model_kwargs, servers, server_options, token):
     """``(classifier, None)`` loaded here, or ``(None, served judge)`` when servers serve it."""
-    hub_kwargs = {"revision": spec["revision"]} if spec.get("revision") and not spec.get("path") else {}
+    hub_kwargs = {}
+    if not spec.get("path"):  # a judge named by hub id: its pinned revision, and the caller's token
+        hub_kwargs = {"revision": spec.get("revision"), "token": token}
+        hub_kwargs = {name: value for name, value in hub_kwargs.items() if value is not None}
     threshold = threshold if threshold is not None else spec.get("threshold")
     if spec["type"] == "served_classifier" or servers is not None:
         if servers is None:
@@ -66,12 +69,13 @@ def load_judge(
     model_kwargs: dict[str, Any] | None,
     servers: Sequence[str] | str | None,
     server_options: dict[str, Any] | None,
+    token: str | bool | None = None,
 ) -> tuple[Any, Any]:
     """``(classifier, judge)`` of a saved reward (one of them ``None``), loaded as ``spec`` describes."""
     kind = spec.get("type")
     source = str(folder / spec["path"]) if spec.get("path") else spec.get("hub_id")
     if kind in ("partition_classifier", "served_classifier"):
-        return _load_classifier_judge(spec, source, threshold, model_kwargs, servers, server_options)
+        return _load_classifier_judge(spec, source, threshold, model_kwargs, servers, server_options, token)
     given = [name for name, value in (("servers", servers), ("server_options", server_options)) if value]
     given += ["model_kwargs"] if model_kwargs else []
     if given:
@@ -79,8 +83,9 @@ def load_judge(
             f"{', '.join(given)} apply to a partition classifier; this reward's judge is saved as {kind!r}."
         )
     if kind == "embedding":
+        hub = {"token": token} if token is not None and not spec.get("path") else {}
         return None, EmbeddingJudge.from_pretrained(
-            source, **({} if threshold is None else {"threshold": threshold})
+            source, **hub, **({} if threshold is None else {"threshold": threshold})
         )
     if kind == "lexical":
         return None, LexicalJudge(
@@ -102,6 +107,7 @@ def load_diversity(
     path: str | os.PathLike,
     *,
     revision: str | None,
+    token: str | bool | None = None,
     threshold: float | None,
     model_kwargs: dict[str, Any] | None,
     servers: Sequence[str] | str | None,
@@ -109,7 +115,7 @@ def load_diversity(
     overrides: dict[str, Any],
 ) -> Any:
     """The diversity reward saved at ``path`` (``None`` when ``path`` holds no saved reward)."""
-    found = read_description(path, revision)
+    found = read_description(path, revision, token)
     if found is None:
         return None
     folder, description = found
@@ -138,6 +144,7 @@ def load_diversity(
         model_kwargs=model_kwargs,
         servers=servers,
         server_options=server_options,
+        token=token,
     )
     reward = klass(classifier=classifier, judge=judge, **settings)
     spec = description["judge"]
@@ -153,10 +160,11 @@ def load_darling(
     *,
     quality: Any,
     revision: str | None,
+    token: str | bool | None = None,
     diversity_options: dict[str, Any],
 ) -> Any:
     """The DarlingReward saved at ``path``; ``quality`` replaces the saved quality rewards (in their order)."""
-    found = read_description(path, revision)
+    found = read_description(path, revision, token)
     if found is None:
         raise ValueError(
             f"{os.fspath(path)!r} holds no saved reward ({REWARD_FILE}); save one with DarlingReward.save_pretrained."
@@ -185,7 +193,7 @@ def load_darling(
                 "pass one per saved quality reward, in that order."
             )
     diversity = _reward_classes()["DiversityRewardFunction"].from_pretrained(
-        folder / description["diversity"], **diversity_options
+        folder / description["diversity"], token=token, **diversity_options
     )
     return cls(
         funcs,

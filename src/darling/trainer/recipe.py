@@ -177,7 +177,12 @@ class RecipeMixin:
 
     @classmethod
     def from_recipe(
-        cls, path_or_hub_id: str | os.PathLike, *, revision: str | None = None, **overrides: Any
+        cls,
+        path_or_hub_id: str | os.PathLike,
+        *,
+        revision: str | None = None,
+        token: str | bool | None = None,
+        **overrides: Any,
     ) -> Any:
         """Reads a recipe (a ``darling_config.yaml``, its folder, or a Hub repository holding one).
 
@@ -187,6 +192,7 @@ class RecipeMixin:
         Args:
             path_or_hub_id: A YAML file, a folder holding ``darling_config.yaml``, or a hub id.
             revision: Branch, tag or commit of a hub repository.
+            token: Hub token for a private or gated repository (``None``: the logged-in user's, or ``HF_TOKEN``).
             **overrides: Fields to set instead of the recipe's (``output_dir``, ``diversity_servers``, ...).
 
         Returns:
@@ -204,7 +210,7 @@ class RecipeMixin:
         elif not os.path.isfile(location):
             from huggingface_hub import hf_hub_download
 
-            location = hf_hub_download(location, RECIPE_FILE, revision=revision)
+            location = hf_hub_download(location, RECIPE_FILE, revision=revision, token=token)
         with open(location, encoding="utf-8") as handle:
             values = yaml.safe_load(handle)
         if not isinstance(values, dict):
