@@ -18,7 +18,7 @@ export TOKENIZERS_PARALLELISM ?= false
 export NO_MKDOCS_2_WARNING ?= 1
 export DISABLE_MKDOCS_2_WARNING ?= true
 
-.PHONY: install install-engines demo test test-slow test-all test-engines quality format docs docs-serve docs-check clean
+.PHONY: install install-engines demo real-model test test-slow test-all test-engines quality format docs docs-serve docs-check clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,13 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(PY) -m darling.demo $(DEMO_ARGS)
+
+# The real-model check: GRPO vs DARLING on SmolLM2-135M-Instruct, about 35 minutes a seed on 2 CPU cores
+# (docs/benchmarks/real-model.md). A stopped run resumes: run the same command again.
+REAL_MODEL_OUTPUT ?= outputs/real-model
+real-model: $(STAMP) $(SMOLLM2_DIR)/config.json
+	$(PY) benchmarks/open_answers/run.py --model $(SMOLLM2_DIR) --seeds 0 1 --steps 40 --threads 1 \
+	  --output $(REAL_MODEL_OUTPUT) --plot $(REAL_MODEL_OUTPUT)/pass_at_k.png
 
 test: $(STAMP)
 	$(PY) -m pytest -m "not slow and not engines" -q $(PYTEST_ARGS)

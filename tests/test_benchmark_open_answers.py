@@ -62,3 +62,65 @@ def test_reward_reads_conversational_completions_and_the_dataset_columns():
     assert reward(completions=completions, category=["planet"] * 3, letter=["", "", "S"]) == [1.0, 0.0, 0.0]
     assert reward.__name__ == "open_answer"
     assert Prompt("planet").row()["prompt"][0]["content"].startswith("Name a planet of the solar system.")
+
+
+def test_a_stopped_run_resumes_its_recorded_seeds_and_refuses_other_settings(tmp_path):
+    import json
+
+    import pytest
+
+    from open_answers.run import parse_args, previous_runs
+
+    args = parse_args(["--model", "m", "--seeds", "0", "1", "--output", str(tmp_path)])
+    settings = {k: str(v) if k == "output" else v for k, v in vars(args).items()}
+    results = {"settings": settings, "runs": []}
+    assert previous_runs(results, tmp_path) == []  # nothing recorded yet
+    recorded = {"command": "python run.py ...", "settings": settings, "runs": [{"seed": 0}, {"seed": 7}]}
+    (tmp_path / "results.json").write_text(json.dumps(recorded))
+    assert previous_runs(results, tmp_path) == [{"seed": 0}]  # seed 7 is not asked for this time
+    more_seeds = {"settings": {**settings, "seeds": [0, 1, 2]}, "runs": []}
+    assert previous_runs(more_seeds, tmp_path) == [{"seed": 0}]
+    other = {"settings": {**settings, "steps": 80}, "runs": []}
+    with pytest.raises(SystemExit, match=r"other settings \(steps\).*another --output"):
+        previous_runs(other, tmp_path)
+    (tmp_path / "results.json").write_text("{not json")
+    with pytest.raises(SystemExit, match="not a results file"):
+        previous_runs(results, tmp_path)
+    assert (tmp_path / "results.json").read_text() == "{not json"  # a refused resume leaves it alone
+
+
+def test_the_report_pools_both_constrained_sets_per_seed_for_the_hypothesis():
+    from open_answers.run import render_markdown
+
+    def metrics(pass16_a: float, pass16_b: float) -> dict:
+        def one(value: float) -> dict:
+            row = {
+                "pass@k": [value / 2, value],
+                "distinct_valid": 1,
+                "coverage": 0.5,
+                "correct": 1,
+                "samples": ["x", "y"],
+            }
+            return {
+                "per_prompt": [row],
+                "pass@k": row["pass@k"],
+                "distinct_valid": 1,
+                "coverage": 0.5,
+                "valid_share": 0.5,
+            }
+
+        return {"constrained_a": one(pass16_a), "constrained_b": one(pass16_b)}
+
+    run = {
+        "metrics": {"base": metrics(0.0, 0.2), "grpo": metrics(0.4, 0.8), "darling": metrics(1.0, 0.6)},
+        "seconds": {"total": 60.0},
+        "logs": {
+            "darling": [{"darling/diversity_mean": 0.5, "darling/collapsed_groups": 0.25}, {"loss": 1.0}]
+        },
+    }
+    results = {"runs": [{"seed": 0, **run}], "machine": "m", "date": "d", "command": "python x.py --output o"}
+    page = render_markdown(results)
+    assert "**All held-out constrained prompts** (2, the hypothesis' test)" in page
+    assert "| grpo | 0.300 | 0.600 | 0.300 / 0.600 |" in page  # pooled over one prompt of each set
+    assert "| darling | 0.400 | 0.800 | 0.400 / 0.800 |" in page
+    assert "seed 0: mean diversity 0.500 over 1 steps, at most 25% of a step's groups collapsed" in page

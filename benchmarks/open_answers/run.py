@@ -56,6 +56,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--pilot", action="store_true", help="evaluate on the training prompts only")
     parser.add_argument("--output", type=Path, required=True, help="folder for results.json and results.md")
+    parser.add_argument(
+        "--plot",
+        type=Path,
+        help="also draw pass@k against k, mean over seeds, to this PNG (needs matplotlib)",
+    )
     return parser.parse_args(argv)
 
 
@@ -199,6 +204,10 @@ def run(args: argparse.Namespace) -> dict:
     import trl
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    if args.plot:
+        from darling.evaluation.plots import check_plotting
+
+        check_plotting()  # before any work, not after an hour of it
     torch.set_num_threads(args.threads)
     split = task_split()
     if args.pilot:
@@ -215,7 +224,6 @@ def run(args: argparse.Namespace) -> dict:
             ],
         }
     tokenizer = AutoTokenizer.from_pretrained(args.model)
-    started = time.monotonic()
     results = {
         "command": "python benchmarks/open_answers/run.py " + " ".join(sys.argv[1:]),
         "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
@@ -225,13 +233,20 @@ def run(args: argparse.Namespace) -> dict:
         "train_categories": [p.category for p in split.train],
         "runs": [],
     }
+    results["runs"] = previous_runs(results, args.output)
+    done = {r["seed"] for r in results["runs"]}
+    if done:
+        print(f"resuming {args.output}: seeds {sorted(done)} already recorded", flush=True)
     for seed in args.seeds:
+        if seed in done:
+            continue
         run_started = time.monotonic()
         base = AutoModelForCausalLM.from_pretrained(args.model)
         record = {
             "seed": seed,
             "metrics": {"base": evaluate(base, tokenizer, sets, args, seed)},
             "seconds": {},
+            "date": time.strftime("%Y-%m-%d"),
             "logs": {},
         }
         del base
@@ -247,10 +262,38 @@ def run(args: argparse.Namespace) -> dict:
                 del model
         record["seconds"]["total"] = time.monotonic() - run_started
         results["runs"].append(record)
-        write(results, args.output)  # what is done survives a stop
-    results["elapsed_s"] = time.monotonic() - started
-    write(results, args.output)
+        write(results, args.output, args.plot)  # what is done survives a stop
+    write(results, args.output, args.plot)
     return results
+
+
+def previous_runs(results: dict, folder: Path) -> list[dict]:
+    """Seeds an earlier run of the same command recorded in ``folder``, so a stopped run resumes.
+
+    Raises:
+        SystemExit: ``folder`` holds results made with other settings (nothing is overwritten).
+    """
+    path = folder / "results.json"
+    if not path.exists():
+        return []
+    try:
+        old = json.loads(path.read_text())
+        old_settings, old_runs = old["settings"], old["runs"]
+    except (json.JSONDecodeError, KeyError, TypeError) as err:
+        raise SystemExit(
+            f"{path} is not a results file of this script ({err}); choose another --output"
+        ) from err
+    differ = sorted(
+        k
+        for k in set(old_settings) | set(results["settings"])
+        if k not in ("seeds", "plot") and old_settings.get(k) != results["settings"].get(k)
+    )
+    if differ:
+        raise SystemExit(
+            f"{path} was made with other settings ({', '.join(differ)}); rerun its own command "
+            f"({old.get('command')!r}) to resume it, or choose another --output"
+        )
+    return [r for r in old_runs if r["seed"] in results["settings"]["seeds"]]
 
 
 def render_markdown(results: dict) -> str:
@@ -259,6 +302,31 @@ def render_markdown(results: dict) -> str:
 
     runs = results["runs"]
     lines = []
+    constrained = [name for name in runs[0]["metrics"]["base"] if name.startswith("constrained_")]
+    if len(constrained) > 1:  # the pre-registered test reads every held-out constrained prompt at once
+        k_max = len(runs[0]["metrics"]["base"][constrained[0]]["pass@k"])
+
+        def pooled(run: dict, method: str, k: int) -> float:
+            rows = [row for name in constrained for row in run["metrics"][method][name]["per_prompt"]]
+            return mean(row["pass@k"][k] for row in rows)
+
+        count = sum(len(runs[0]["metrics"]["base"][name]["per_prompt"]) for name in constrained)
+        lines += [
+            f"**All held-out constrained prompts** ({count}, the hypothesis' test):",
+            "",
+            f"| policy | pass@1 | pass@{k_max} | "
+            + " | ".join(f"seed {r['seed']} pass@1 / pass@{k_max}" for r in runs)
+            + " |",
+            "|---|---|---|" + "---|" * len(runs),
+        ]
+        for method in ("base", *METHODS):
+            per_seed = [(pooled(r, method, 0), pooled(r, method, -1)) for r in runs]
+            lines.append(
+                f"| {method} | {mean(a for a, _ in per_seed):.3f} | {mean(b for _, b in per_seed):.3f} | "
+                + " | ".join(f"{a:.3f} / {b:.3f}" for a, b in per_seed)
+                + " |"
+            )
+        lines.append("")
     for name in runs[0]["metrics"]["base"]:
         k_max = len(runs[0]["metrics"]["base"][name]["pass@k"])
         count = len(runs[0]["metrics"]["base"][name]["per_prompt"])
@@ -289,22 +357,64 @@ def render_markdown(results: dict) -> str:
                     f"| {r['seed']} | {method} | {x['pass@k'][0]:.3f} | {x['pass@k'][-1]:.3f} | {x['distinct_valid']:.2f} | {x['valid_share']:.3f} |"
                 )
         lines.append("")
+    training = []
+    for r in runs:
+        logs = [entry for entry in r["logs"]["darling"] if "darling/diversity_mean" in entry]
+        if logs:
+            diversity = mean(entry["darling/diversity_mean"] for entry in logs)
+            collapsed = max(entry.get("darling/collapsed_groups", 0.0) for entry in logs)
+            training.append(
+                f"seed {r['seed']}: mean diversity {diversity:.3f} over {len(logs)} steps, "
+                f"at most {collapsed:.0%} of a step's groups collapsed into one class"
+            )
+    if training:
+        lines += ["DARLING's diversity reward during training: " + "; ".join(training) + ".", ""]
     times = "; ".join(
-        f"seed {r['seed']}: " + ", ".join(f"{k} {v / 60:.1f} min" for k, v in r["seconds"].items())
+        f"seed {r['seed']} ({r.get('date', results['date'])}): "
+        + ", ".join(f"{k} {v / 60:.1f} min" for k, v in r["seconds"].items())
         for r in runs
     )
     lines += [
-        f"Wall time ({results['machine']}, {results['date']}): {times}.",
+        f"Wall time ({results['machine']}): {times}.",
         "",
         f"Command: `{results['command']}`",
     ]
     return "\n".join(lines) + "\n"
 
 
-def write(results: dict, folder: Path) -> None:
+def plot(results: dict, path: Path) -> None:
+    """pass@k against k on each held-out set, one line a policy (mean over seeds)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    runs = results["runs"]
+    names = list(runs[0]["metrics"]["base"])
+    fig, axes = plt.subplots(1, len(names), figsize=(4.2 * len(names), 3.4), sharey=True)
+    for ax, name in zip(axes, names, strict=True):
+        for method in ("base", *METHODS):
+            curves = [r["metrics"][method][name]["pass@k"] for r in runs]
+            mean = [sum(values) / len(values) for values in zip(*curves, strict=True)]
+            ax.plot(range(1, len(mean) + 1), mean, marker=".", label=method)
+        ax.set_title(name.replace("_", " "), fontsize=10)
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("k")
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel(f"pass@k (mean over seeds {[r['seed'] for r in runs]})")
+    axes[0].legend()
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write(results: dict, folder: Path, plot_path: Path | None = None) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "results.json").write_text(json.dumps(results, indent=1) + "\n")
     (folder / "results.md").write_text(render_markdown(results))
+    if plot_path:
+        plot(results, plot_path)
 
 
 if __name__ == "__main__":
