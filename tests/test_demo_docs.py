@@ -116,7 +116,9 @@ def test_command_lists_only_non_default_flags():
 
 @pytest.mark.slow
 def test_make_demo_prints_the_recorded_seed0_table(tmp_path):
-    recorded = results_page.load_recorded(ASSETS / "sums.json")
+    recorded = results_page.load_recorded(
+        ASSETS / "sums.seed0.json"
+    )  # the recording of `make demo`'s command
     _skip_unless_same_machine(recorded)
     stdout = _run_demo([], tmp_path)
     printed = stdout[: stdout.index("Wrote ")].strip()
