@@ -2,9 +2,13 @@
 
     python benchmarks/short_text_rule.py --model ~/.cache/darling/SmolLM2-135M-Instruct \
         --output benchmarks/results/short_text_rule
+    python benchmarks/short_text_rule.py --from-results benchmarks/results/open_answers/results.json \
+        --output benchmarks/results/short_text_rule_trained
 
-SmolLM2-135M-Instruct answers the open-answer task's *training* prompts (benchmarks/open_answers;
-no held-out prompt is sampled). For every pair of answers to one prompt where both have at most five
+With ``--model``, SmolLM2-135M-Instruct answers the open-answer task's *training* prompts
+(benchmarks/open_answers; no held-out prompt is sampled). With ``--from-results``, the answers are
+those the GRPO- and DARLING-trained policies gave in a recorded experiment (no model runs; the
+experiment's outcome does not depend on this measurement, which chooses nothing). For every pair of answers to one prompt where both have at most five
 words (where the rule applies) and at least one names an item of the prompt's category, the truth is
 whether both name the same item (the task's extraction rule). Each way of settling the pair is scored
 against it: the references' unigram-overlap rule, exact string equality, and no rule at all (the
@@ -38,7 +42,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--model", required=True, help="a plain SmolLM2-135M-Instruct checkpoint")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--model", help="a plain SmolLM2-135M-Instruct checkpoint: sample its answers")
+    source.add_argument(
+        "--from-results",
+        type=Path,
+        help="score the answers the trained policies (GRPO and DARLING) gave in an open_answers results.json",
+    )
     parser.add_argument("--samples", type=int, default=32, help="answers a prompt")
     parser.add_argument("--max-new-tokens", type=int, default=12)
     parser.add_argument("--seed", type=int, default=0)
@@ -55,7 +65,9 @@ def short_pairs(category: str, answers: list[str], max_words: int = 5) -> list[d
         item_a, item_b = extract_item(category, a), extract_item(category, b)
         if item_a is None and item_b is None:
             continue  # neither names an item: no truth to score against
-        rows.append({"a": a, "b": b, "same_item": item_a == item_b})
+        rows.append(
+            {"a": a, "b": b, "same_item": item_a == item_b, "both_name_items": None not in (item_a, item_b)}
+        )
     return rows
 
 
@@ -71,13 +83,15 @@ def decide(pairs: list[dict], judge) -> None:
 
 
 def summarize(pairs: list[dict]) -> dict:
-    """Per rule: false merges (different items called equivalent) and false splits (the same item not)."""
+    """Per rule: false merges (two different items, or an item and no item, called equivalent) and
+    false splits (the same item called different)."""
     out = {}
     for rule in RULES:
         merges = [p for p in pairs if p[rule] and not p["same_item"]]
         splits = [p for p in pairs if not p[rule] and p["same_item"]]
         out[rule] = {
-            "false_merges": len(merges),
+            "false_merges_items": sum(p["both_name_items"] for p in merges),
+            "false_merges_no_item": sum(not p["both_name_items"] for p in merges),
             "false_splits": len(splits),
             "examples": [(p["a"], p["b"]) for p in merges[:2] + splits[:2]],
         }
@@ -87,7 +101,8 @@ def summarize(pairs: list[dict]) -> dict:
 def render_markdown(results: dict) -> str:
     s = results["summary"]
     same = results["same"]
-    different = results["pairs"] - same
+    items = results["different_items"]
+    no_item = results["pairs"] - same - items
     names = {
         "overlap": "unigram overlap (the references' rule, darling's default)",
         "exact": "exact string equality (later NoveltyBench)",
@@ -97,11 +112,12 @@ def render_markdown(results: dict) -> str:
         f"{results['pairs']} pairs of short answers ({results['same']} name the same item), from "
         f"{results['short_answers']} of {results['answers']} answers with at most five words:",
         "",
-        f"| how a short pair is settled | false merges (of {different} pairs naming different items) "
-        f"| false splits (of {same} pairs naming the same item) |",
-        "|---|---|---|",
+        f"| how a short pair is settled | merged, of {items} pairs naming two different items "
+        f"| merged, of {no_item} pairs where one names no item | split, of {same} pairs naming the same item |",
+        "|---|---|---|---|",
         *(
-            f"| {names[r]} | {s[r]['false_merges']} ({s[r]['false_merges'] / max(different, 1):.1%}) "
+            f"| {names[r]} | {s[r]['false_merges_items']} ({s[r]['false_merges_items'] / max(items, 1):.0%}) "
+            f"| {s[r]['false_merges_no_item']} ({s[r]['false_merges_no_item'] / max(no_item, 1):.1%}) "
             f"| {s[r]['false_splits']} ({s[r]['false_splits'] / max(same, 1):.0%}) |"
             for r in RULES
         ),
@@ -127,14 +143,26 @@ def run(args: argparse.Namespace) -> dict:
 
     torch.set_num_threads(args.threads)
     started = time.monotonic()
-    prompts = task_split().train
-    model = AutoModelForCausalLM.from_pretrained(args.model)
-    tokenizer = AutoTokenizer.from_pretrained(args.model)
-    settings = SimpleNamespace(
-        eval_samples=args.samples, temperature=1.0, max_completion_length=args.max_new_tokens
-    )
-    answers = sample(model, tokenizer, prompts, settings, args.seed)
-    pairs = [pair for p, group in zip(prompts, answers) for pair in short_pairs(p.category, group)]
+    if args.from_results:
+        recorded = json.loads(args.from_results.read_text())
+        groups = [
+            (row["category"], row["samples"])
+            for run in recorded["runs"]
+            for method in ("grpo", "darling")
+            for rows in run["metrics"][method].values()
+            for row in rows["per_prompt"]
+        ]
+    else:
+        prompts = task_split().train
+        model = AutoModelForCausalLM.from_pretrained(args.model)
+        tokenizer = AutoTokenizer.from_pretrained(args.model)
+        settings = SimpleNamespace(
+            eval_samples=args.samples, temperature=1.0, max_completion_length=args.max_new_tokens
+        )
+        answers = sample(model, tokenizer, prompts, settings, args.seed)
+        groups = [(p.category, group) for p, group in zip(prompts, answers)]
+    answers = [group for _, group in groups]
+    pairs = [pair for category, group in groups for pair in short_pairs(category, group)]
     decide(pairs, EmbeddingJudge("minilm"))
     results = {
         "command": "python benchmarks/short_text_rule.py " + " ".join(sys.argv[1:]),
@@ -144,6 +172,7 @@ def run(args: argparse.Namespace) -> dict:
         "short_answers": sum(len(a.split()) <= 5 for group in answers for a in group),
         "pairs": len(pairs),
         "same": sum(p["same_item"] for p in pairs),
+        "different_items": sum(p["both_name_items"] and not p["same_item"] for p in pairs),
         "summary": summarize(pairs),
         "seconds": time.monotonic() - started,
         "pair_decisions": pairs,

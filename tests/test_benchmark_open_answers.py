@@ -75,11 +75,22 @@ def test_a_stopped_run_resumes_its_recorded_seeds_and_refuses_other_settings(tmp
     settings = {k: str(v) if k == "output" else v for k, v in vars(args).items()}
     results = {"settings": settings, "runs": []}
     assert previous_runs(results, tmp_path) == []  # nothing recorded yet
-    recorded = {"command": "python run.py ...", "settings": settings, "runs": [{"seed": 0}, {"seed": 7}]}
+    recorded = {
+        "command": "python run.py --seeds 0 7",
+        "machine": "old machine",
+        "date": "2026-01-01",
+        "settings": settings,
+        "runs": [{"seed": 0}, {"seed": 7, "command": "python run.py --seeds 7", "machine": "m", "date": "d"}],
+    }
     (tmp_path / "results.json").write_text(json.dumps(recorded))
-    assert previous_runs(results, tmp_path) == [{"seed": 0}]  # seed 7 is not asked for this time
-    more_seeds = {"settings": {**settings, "seeds": [0, 1, 2]}, "runs": []}
-    assert previous_runs(more_seeds, tmp_path) == [{"seed": 0}]
+    # Every recorded seed is kept, asked for or not (a results file only grows), with what trained it.
+    kept = [
+        {"seed": 0, "command": "python run.py --seeds 0 7", "machine": "old machine", "date": "2026-01-01"},
+        {"seed": 7, "command": "python run.py --seeds 7", "machine": "m", "date": "d"},
+    ]
+    assert previous_runs(results, tmp_path) == kept
+    elsewhere = {"settings": {**settings, "seeds": [1], "output": "./" + str(tmp_path), "plot": "p.png"}}
+    assert previous_runs(elsewhere, tmp_path) == kept  # seeds, --output spelling and --plot are not settings
     other = {"settings": {**settings, "steps": 80}, "runs": []}
     with pytest.raises(SystemExit, match=r"other settings \(steps\).*another --output"):
         previous_runs(other, tmp_path)
@@ -124,3 +135,20 @@ def test_the_report_pools_both_constrained_sets_per_seed_for_the_hypothesis():
     assert "| grpo | 0.300 | 0.600 | 0.300 / 0.600 |" in page  # pooled over one prompt of each set
     assert "| darling | 0.400 | 0.800 | 0.400 / 0.800 |" in page
     assert "seed 0: mean diversity 0.500 over 1 steps, at most 25% of a step's groups collapsed" in page
+
+
+def test_the_plot_draws_one_panel_a_set_also_for_a_pilot_with_one_set(tmp_path):
+    pytest = __import__("pytest")
+    pytest.importorskip("matplotlib")
+    from open_answers.run import plot
+
+    def one_set(name: str) -> dict:
+        return {name: {"pass@k": [0.1, 0.3], "per_prompt": []}}
+
+    for names in (["train_open"], ["held_out_open", "constrained_a"]):
+        metrics = {
+            m: {k: v for name in names for k, v in one_set(name).items()} for m in ("base", "grpo", "darling")
+        }
+        path = tmp_path / f"{len(names)}.png"
+        plot({"runs": [{"seed": 0, "metrics": metrics}]}, path)
+        assert path.read_bytes().startswith(b"\x89PNG")

@@ -15,7 +15,14 @@ def test_only_short_pairs_with_a_named_item_are_scored_with_the_item_as_truth():
         "I do not know.",  # names none either: a pair of two such answers has no truth
         "The largest continent on Earth is Asia, by far.",  # more than five words: never scored
     ]
-    pairs = {(p["a"], p["b"]): p["same_item"] for p in short_pairs("continent", answers)}
+    scored = short_pairs("continent", answers)
+    pairs = {(p["a"], p["b"]): p["same_item"] for p in scored}
+    both = {(p["a"], p["b"]) for p in scored if p["both_name_items"]}
+    assert both == {
+        ("The continent is Africa.", "Africa"),
+        ("The continent is Africa.", "The continent is Asia."),
+        ("Africa", "The continent is Asia."),
+    }
     assert pairs[("The continent is Africa.", "Africa")] is True
     assert pairs[("The continent is Africa.", "The continent is Asia.")] is False
     assert pairs[("Africa", "I am not sure.")] is False
@@ -36,12 +43,26 @@ def test_real_answers_the_overlap_rule_merges_and_exact_equality_splits():
 
 
 def test_false_merges_and_splits_are_counted_per_rule():
+    def pair(same, both, overlap, exact, judge):
+        return {
+            "a": "x",
+            "b": "y",
+            "same_item": same,
+            "both_name_items": both,
+            "overlap": overlap,
+            "exact": exact,
+            "judge": judge,
+        }
+
     pairs = [
-        {"a": "x", "b": "y", "same_item": False, "overlap": True, "exact": False, "judge": False},
-        {"a": "x", "b": "z", "same_item": True, "overlap": False, "exact": False, "judge": True},
+        pair(False, True, True, False, False),  # two different items
+        pair(False, False, True, False, True),  # an item and no item
+        pair(True, True, False, False, True),  # the same item
     ]
     summary = summarize(pairs)
-    assert (summary["overlap"]["false_merges"], summary["overlap"]["false_splits"]) == (1, 1)
-    assert (summary["exact"]["false_merges"], summary["exact"]["false_splits"]) == (0, 1)
-    assert (summary["judge"]["false_merges"], summary["judge"]["false_splits"]) == (0, 0)
-    assert summary["overlap"]["examples"] == [("x", "y"), ("x", "z")]
+    counts = {
+        rule: tuple(summary[rule][k] for k in ("false_merges_items", "false_merges_no_item", "false_splits"))
+        for rule in summary
+    }
+    assert counts == {"overlap": (1, 1, 1), "exact": (0, 0, 1), "judge": (0, 1, 0)}
+    assert summary["overlap"]["examples"] == [("x", "y")] * 3

@@ -157,7 +157,7 @@ def test_darling_evaluate_and_partition_run_on_smollm2_answers(minilm_classifier
     assert all(1 <= r["distinct"] <= 4 for r in partitioned)
 
 
-def test_batched_generation_and_stop_words_on_real_chat_prompts():
+def test_batched_generation_and_stop_words_on_real_chat_prompts(monkeypatch):
     """Left padding and stop words on the real tokenizer: a batch of prompts of different lengths decodes
     greedily to what each prompt gives alone, and a stop word ends the answer where the full answer has it."""
     import torch
@@ -183,8 +183,16 @@ def test_batched_generation_and_stop_words_on_real_chat_prompts():
 
     full = batched[1][0]
     assert "." in full.rstrip(".")  # the description has a sentence end before its last character
-    stopped = TransformersGenerator(
-        SMOLLM2, batch_size=2, settings=SamplingSettings(temperature=0.0, max_new_tokens=24, stop=(".",)),
-        device="cpu",
-    ).generate(prompts, 1)  # fmt: skip
+    stop_at_period = SamplingSettings(temperature=0.0, max_new_tokens=24, stop=(".",))
+    stopped = TransformersGenerator(SMOLLM2, batch_size=2, settings=stop_at_period, device="cpu").generate(
+        prompts, 1
+    )
     assert stopped[1][0] == full[: full.index(".")]
+    # Generation itself ends at the stop word (the text is not just cut afterwards): without the cut,
+    # the raw answer runs to the token holding the first period and no further.
+    monkeypatch.setattr("darling.evaluation.generation.cut_at_stop_words", lambda text, stop: text)
+    raw = TransformersGenerator(SMOLLM2, batch_size=2, settings=stop_at_period, device="cpu").generate(
+        prompts, 1
+    )[1][0]
+    end = full.index(".") + 1
+    assert raw.startswith(full[:end]) and len(raw) - end <= 3, (raw, full)  # at most the rest of that token

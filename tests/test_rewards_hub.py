@@ -389,3 +389,23 @@ def test_token_reaches_every_download_of_a_reward_its_referenced_judge_and_a_rec
     assert unauthenticated <= {"/api/models/someone/private-classifier/tree/main"}, unauthenticated
     _same_reward(DiversityRewardFunction(classifier=from_hub, floor=0.2), reward)
     assert isinstance(fused, DarlingReward) and config.num_generations == 4
+
+
+def test_an_embedding_judge_pulled_with_a_token_sends_it_with_every_download(
+    tiny_encoder, tmp_path, fake_hub, monkeypatch
+):
+    judge = EmbeddingJudge(tiny_encoder, threshold=0.91)
+    judge.push_to_hub("someone/private-embedding-judge")
+    monkeypatch.delenv("HF_TOKEN")
+    monkeypatch.setattr("huggingface_hub.constants.HF_TOKEN_PATH", str(tmp_path / "no-stored-token"))
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path / "fresh-cache"))
+    fake_hub.tokens.clear()
+    pulled = EmbeddingJudge.from_pretrained("someone/private-embedding-judge", token="hf_given")
+    assert pulled.threshold == 0.91
+    assert any("private-embedding-judge" in path for path, _ in fake_hub.tokens)
+    assert {header for _, header in fake_hub.tokens} <= {"Bearer hf_given", None}
+    # As for classifiers: only transformers' optional tokenizer file listing goes without the token.
+    unauthenticated = {path for path, header in fake_hub.tokens if header is None}
+    assert unauthenticated <= {"/api/models/someone/private-embedding-judge/tree/main"}, unauthenticated
+    pair = [(GROUPS[0][0], GROUPS[0][1])]
+    assert pulled.scores(pair) == judge.scores(pair)

@@ -237,6 +237,7 @@ def run(args: argparse.Namespace) -> dict:
     done = {r["seed"] for r in results["runs"]}
     if done:
         print(f"resuming {args.output}: seeds {sorted(done)} already recorded", flush=True)
+    results["settings"]["seeds"] = sorted(done | set(args.seeds))
     for seed in args.seeds:
         if seed in done:
             continue
@@ -246,7 +247,9 @@ def run(args: argparse.Namespace) -> dict:
             "seed": seed,
             "metrics": {"base": evaluate(base, tokenizer, sets, args, seed)},
             "seconds": {},
-            "date": time.strftime("%Y-%m-%d"),
+            "command": results["command"],
+            "machine": results["machine"],
+            "date": results["date"],
             "logs": {},
         }
         del base
@@ -268,7 +271,10 @@ def run(args: argparse.Namespace) -> dict:
 
 
 def previous_runs(results: dict, folder: Path) -> list[dict]:
-    """Seeds an earlier run of the same command recorded in ``folder``, so a stopped run resumes.
+    """Every seed an earlier run with the same settings recorded in ``folder``, so a stopped run resumes.
+
+    Each keeps the command, machine and date it was trained with. Seeds not asked for this time are
+    kept too: a results file only grows.
 
     Raises:
         SystemExit: ``folder`` holds results made with other settings (nothing is overwritten).
@@ -286,14 +292,15 @@ def previous_runs(results: dict, folder: Path) -> list[dict]:
     differ = sorted(
         k
         for k in set(old_settings) | set(results["settings"])
-        if k not in ("seeds", "plot") and old_settings.get(k) != results["settings"].get(k)
+        if k not in ("seeds", "plot", "output") and old_settings.get(k) != results["settings"].get(k)
     )
     if differ:
         raise SystemExit(
             f"{path} was made with other settings ({', '.join(differ)}); rerun its own command "
             f"({old.get('command')!r}) to resume it, or choose another --output"
         )
-    return [r for r in old_runs if r["seed"] in results["settings"]["seeds"]]
+    provenance = {key: old.get(key) for key in ("command", "machine", "date")}
+    return [{**provenance, **run} for run in old_runs]
 
 
 def render_markdown(results: dict) -> str:
@@ -363,22 +370,42 @@ def render_markdown(results: dict) -> str:
         if logs:
             diversity = mean(entry["darling/diversity_mean"] for entry in logs)
             collapsed = max(entry.get("darling/collapsed_groups", 0.0) for entry in logs)
+            settled = [
+                entry["darling/settled_without_model"]
+                for entry in logs
+                if "darling/settled_without_model" in entry
+            ]
             training.append(
                 f"seed {r['seed']}: mean diversity {diversity:.3f} over {len(logs)} steps, "
                 f"at most {collapsed:.0%} of a step's groups collapsed into one class"
+                + (
+                    f", {mean(settled):.1%} of pairs settled without the judge (identical texts, the short-text "
+                    f"rule, or joined through other pairs; at most {max(settled):.0%} in a step)"
+                    if settled
+                    else ""
+                )
             )
     if training:
         lines += ["DARLING's diversity reward during training: " + "; ".join(training) + ".", ""]
+
+    def when(r: dict) -> str:
+        machine = r.get("machine", results["machine"])
+        return r.get("date", results["date"]) + ("" if machine == results["machine"] else f", {machine}")
+
     times = "; ".join(
-        f"seed {r['seed']} ({r.get('date', results['date'])}): "
+        f"seed {r['seed']} ({when(r)}): "
         + ", ".join(f"{k} {v / 60:.1f} min" for k, v in r["seconds"].items())
         for r in runs
     )
-    lines += [
-        f"Wall time ({results['machine']}): {times}.",
-        "",
-        f"Command: `{results['command']}`",
+    lines += [f"Wall time ({results['machine']}): {times}.", "", f"Command: `{results['command']}`"]
+    trained = [
+        (r["seed"], r["command"]) for r in runs if r.get("command", results["command"]) != results["command"]
     ]
+    if trained:  # seeds recorded by an earlier call of the runner (same settings)
+        lines += [
+            "",
+            "Seeds recorded by earlier calls: " + "; ".join(f"seed {s}: `{c}`" for s, c in trained) + ".",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -391,7 +418,8 @@ def plot(results: dict, path: Path) -> None:
 
     runs = results["runs"]
     names = list(runs[0]["metrics"]["base"])
-    fig, axes = plt.subplots(1, len(names), figsize=(4.2 * len(names), 3.4), sharey=True)
+    fig, axes = plt.subplots(1, len(names), figsize=(4.2 * len(names), 3.4), sharey=True, squeeze=False)
+    axes = axes[0]
     for ax, name in zip(axes, names, strict=True):
         for method in ("base", *METHODS):
             curves = [r["metrics"][method][name]["pass@k"] for r in runs]
