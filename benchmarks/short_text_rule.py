@@ -32,6 +32,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from darling.partitioning.shortcut import SHORT_TEXT_MAX_WORDS, short_text_equivalent
 from open_answers.run import sample
 from open_answers.task import extract_item, task_split
 
@@ -57,7 +58,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def short_pairs(category: str, answers: list[str], max_words: int = 5) -> list[dict]:
+def short_pairs(category: str, answers: list[str], max_words: int = SHORT_TEXT_MAX_WORDS) -> list[dict]:
     """Pairs of short answers of which at least one names an item, with the truth: same item or not."""
     rows = []
     short = [a for a in answers if len(a.split()) <= max_words]
@@ -73,8 +74,6 @@ def short_pairs(category: str, answers: list[str], max_words: int = 5) -> list[d
 
 def decide(pairs: list[dict], judge) -> None:
     """Adds each rule's verdict to every pair."""
-    from darling.partitioning.shortcut import short_text_equivalent
-
     verdicts = judge.equivalent([(p["a"], p["b"]) for p in pairs]) if pairs else []
     for pair, by_judge in zip(pairs, verdicts, strict=True):
         pair["overlap"] = short_text_equivalent(pair["a"], pair["b"], rule="overlap")
@@ -169,7 +168,7 @@ def run(args: argparse.Namespace) -> dict:
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}",
         "date": time.strftime("%Y-%m-%d"),
         "answers": sum(map(len, answers)),
-        "short_answers": sum(len(a.split()) <= 5 for group in answers for a in group),
+        "short_answers": sum(len(a.split()) <= SHORT_TEXT_MAX_WORDS for group in answers for a in group),
         "pairs": len(pairs),
         "same": sum(p["same_item"] for p in pairs),
         "different_items": sum(p["both_name_items"] and not p["same_item"] for p in pairs),
@@ -179,8 +178,9 @@ def run(args: argparse.Namespace) -> dict:
     }
     args.output.mkdir(parents=True, exist_ok=True)
     (args.output / "results.json").write_text(json.dumps(results, indent=1) + "\n")
-    (args.output / "results.md").write_text(render_markdown(results))
-    print(render_markdown(results))
+    report = render_markdown(results)
+    (args.output / "results.md").write_text(report)
+    print(report)
     return results
 
 

@@ -238,12 +238,9 @@ class EmbeddingJudge(ScoreJudge):
             path, JUDGE_FILE, token=token, _raise_exceptions_for_missing_entries=False
         )
         saved = json.loads(Path(settings_file).read_text()) if settings_file else {}
-        model: Any = path
-        if token is not None:
-            from sentence_transformers import SentenceTransformer
+        from sentence_transformers import SentenceTransformer
 
-            model = SentenceTransformer(path, token=token)
-        return cls(model, **{**saved, **kwargs})
+        return cls(SentenceTransformer(path, token=token), **{**saved, **kwargs})
 
     def __repr__(self) -> str:
         return f"EmbeddingJudge(threshold={self.threshold})"

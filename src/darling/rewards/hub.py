@@ -199,6 +199,11 @@ def write_description(folder: Path, description: dict[str, Any]) -> None:
     (folder / REWARD_FILE).write_text(json.dumps(description, indent=2) + "\n", encoding="utf-8")
 
 
+def hub_download_kwargs(revision: str | None, token: str | bool | None) -> dict[str, Any]:
+    """``revision=`` and ``token=`` for a Hub download, leaving out those not given."""
+    return {name: value for name, value in (("revision", revision), ("token", token)) if value is not None}
+
+
 def read_description(
     path: str | os.PathLike, revision: str | None = None, token: str | bool | None = None
 ) -> tuple[Path, dict[str, Any]] | None:
@@ -327,9 +332,7 @@ class DiversityRewardHub(PushToHubMixin):
         )
         if saved is not None:
             return saved
-        hub_kwargs = {
-            name: value for name, value in (("revision", revision), ("token", token)) if value is not None
-        }
+        hub_kwargs = hub_download_kwargs(revision, token)
         if servers is not None:
             if model_kwargs:
                 raise ValueError("model_kwargs load weights in this process; with `servers` none are loaded.")

@@ -9,7 +9,7 @@ from typing import Any
 
 from darling.partitioning.embedding import EmbeddingJudge
 from darling.partitioning.judges import ExactMatchJudge, LexicalJudge
-from darling.rewards.hub import REWARD_FILE, build_reward, read_description
+from darling.rewards.hub import REWARD_FILE, build_reward, hub_download_kwargs, read_description
 
 _SERVED_OPTIONS = (
     "model",
@@ -30,12 +30,8 @@ def _reward_classes() -> dict[str, type]:
     return {klass.__name__: klass for klass in (DiversityRewardFunction, AsyncDiversityRewardFunction)}
 
 
-def _load_classifier_judge(spec, source, threshold, model_kwargs, servers, server_options, token):
+def _load_classifier_judge(spec, source, threshold, model_kwargs, servers, server_options, hub_kwargs):
     """``(classifier, None)`` loaded here, or ``(None, served judge)`` when servers serve it."""
-    hub_kwargs = {}
-    if not spec.get("path"):  # a judge named by hub id: its pinned revision, and the caller's token
-        hub_kwargs = {"revision": spec.get("revision"), "token": token}
-        hub_kwargs = {name: value for name, value in hub_kwargs.items() if value is not None}
     threshold = threshold if threshold is not None else spec.get("threshold")
     if spec["type"] == "served_classifier" or servers is not None:
         if servers is None:
@@ -74,8 +70,12 @@ def load_judge(
     """``(classifier, judge)`` of a saved reward (one of them ``None``), loaded as ``spec`` describes."""
     kind = spec.get("type")
     source = str(folder / spec["path"]) if spec.get("path") else spec.get("hub_id")
+    # A judge named by hub id is downloaded at its pinned revision, with the caller's token.
+    hub_kwargs = {} if spec.get("path") else hub_download_kwargs(spec.get("revision"), token)
     if kind in ("partition_classifier", "served_classifier"):
-        return _load_classifier_judge(spec, source, threshold, model_kwargs, servers, server_options, token)
+        return _load_classifier_judge(
+            spec, source, threshold, model_kwargs, servers, server_options, hub_kwargs
+        )
     given = [name for name, value in (("servers", servers), ("server_options", server_options)) if value]
     given += ["model_kwargs"] if model_kwargs else []
     if given:
@@ -83,9 +83,8 @@ def load_judge(
             f"{', '.join(given)} apply to a partition classifier; this reward's judge is saved as {kind!r}."
         )
     if kind == "embedding":
-        hub = {"token": token} if token is not None and not spec.get("path") else {}
         return None, EmbeddingJudge.from_pretrained(
-            source, **hub, **({} if threshold is None else {"threshold": threshold})
+            source, token=hub_kwargs.get("token"), **({} if threshold is None else {"threshold": threshold})
         )
     if kind == "lexical":
         return None, LexicalJudge(
